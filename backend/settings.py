@@ -1,0 +1,216 @@
+"""One typed settings object for the whole product, loaded once and passed explicitly.
+
+A settings file is TOML (or JSON) whose sections mirror the dataclasses below, for example::
+
+    [input]
+    id_column = "opportunity_id"
+    text_columns = ["opportunity_name", "description", "customer_needs"]
+
+    [layer]
+    n_topics = 18
+
+Unknown sections or keys are refused with the list of known ones, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from backend.errors import SettingsError
+
+DEFAULT_TEXT_COLUMNS = (
+    "opportunity_name",
+    "description",
+    "customer_needs",
+    "product_name",
+    "product_details",
+    "product_group",
+)
+
+DEFAULT_TEMPLATE_PATTERNS = (
+    r"opportunity created from (?:the )?web ?form[^.\n]*[.\n]?",
+    r"auto[- ]?generated (?:by|from) [a-z ]+[.\n]?",
+    r"created via (?:salesforce|crm|hubspot)[^.\n]*[.\n]?",
+    r"see attached(?: file| document| notes)?[.\n]?",
+    r"please refer to (?:the )?(?:notes|attachment)[^.\n]*[.\n]?",
+    r"\[(?:internal|template|placeholder|tbd|n/?a)\]",
+    r"\b(?:tbd|n/a|none|null|nan)\b",
+    r"(?:description|customer needs|next steps|notes)\s*:",
+)
+
+
+@dataclass(frozen=True)
+class InputSettings:
+    """Which columns of the input table are the id, the text, and known entity names."""
+
+    id_column: str = "opportunity_id"
+    text_columns: tuple[str, ...] = DEFAULT_TEXT_COLUMNS
+    # Columns whose values are names to remove from the text when no spaCy NER model is installed.
+    entity_columns: tuple[str, ...] = ("account_name", "owner_email", "contact_name")
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class CleaningSettings:
+    """Text cleaning rules; every step can be switched off."""
+
+    template_patterns: tuple[str, ...] = DEFAULT_TEMPLATE_PATTERNS
+    expand_contractions: bool = True
+    remove_urls: bool = True
+    remove_emails: bool = True
+    remove_phone_numbers: bool = True
+    remove_entities: bool = True
+    # spaCy entity labels that carry no use-case signal.
+    entity_labels: tuple[str, ...] = (
+        "PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "DATE", "TIME", "MONEY", "CARDINAL",
+        "PERCENT", "QUANTITY", "ORDINAL",
+    )
+    spacy_model: str = "en_core_web_sm"
+    extra_stop_words: tuple[str, ...] = ()
+    min_words: int = 1
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """Which sentence-embedding model to use and how."""
+
+    # "minilm" is the offline all-MiniLM-L6-v2 package; "hashing" a fast, model-free stand-in;
+    # anything else is a sentence-transformers model name or a local path.
+    model: str = "minilm"
+    batch_size: int = 64
+    cache: bool = True
+
+
+@dataclass(frozen=True)
+class LayerSettings:
+    """Parameters of one layer model: UMAP -> BIRCH -> class-based TF-IDF."""
+
+    n_topics: int = 20
+    min_topics: int = 15
+    max_topics: int = 25
+    # "umap" (the real thing) or "pca" (fast, for tests and very small layers).
+    reducer: str = "umap"
+    umap_n_neighbors: int = 15
+    umap_n_components: int = 5
+    umap_min_dist: float = 0.0
+    umap_metric: str = "cosine"
+    # None: derived from the data so BIRCH has enough sub-clusters to reach n_topics.
+    birch_threshold: float | None = None
+    birch_branching_factor: int = 50
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 2
+    top_n_words: int = 10
+    n_representative_docs: int = 5
+    # 2-D coordinates for the document map: "umap" or "pca".
+    coords: str = "umap"
+    random_state: int = 42
+
+
+@dataclass(frozen=True)
+class DrillDownSettings:
+    """How layers 2 and 3 split their parents, and which parents --auto-approve drills into."""
+
+    min_parent_docs: int = 40
+    docs_per_subtopic: int = 60
+    min_subtopics: int = 2
+    max_subtopics: int = 8
+    # --auto-approve drills into the topics holding at least this share of their layer's documents.
+    auto_min_share: float = 0.04
+    auto_max_parents: int = 8
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs; stored in run.json so a run can be resumed exactly."""
+
+    input: InputSettings = field(default_factory=InputSettings)
+    cleaning: CleaningSettings = field(default_factory=CleaningSettings)
+    embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
+    layer: LayerSettings = field(default_factory=LayerSettings)
+    drilldown: DrillDownSettings = field(default_factory=DrillDownSettings)
+    n_layers: int = 3
+    sample_size: int = 5000
+    seed: int = 42
+
+    def validate(self) -> "Settings":
+        """Raise SettingsError on values out of range; return self for chaining."""
+        layer = self.layer
+        if not layer.min_topics <= layer.n_topics <= layer.max_topics:
+            raise SettingsError(
+                f"layer.n_topics is {layer.n_topics}, outside {layer.min_topics}-{layer.max_topics}.",
+                "Choose a number of layer-1 topics within that range (20 is the default).",
+            )
+        if layer.reducer not in {"umap", "pca"} or layer.coords not in {"umap", "pca"}:
+            raise SettingsError("layer.reducer and layer.coords must be 'umap' or 'pca'.")
+        if not 1 <= self.n_layers <= 3:
+            raise SettingsError(f"n_layers is {self.n_layers}; it must be 1, 2 or 3.")
+        if self.drilldown.min_subtopics < 2 or self.drilldown.max_subtopics < self.drilldown.min_subtopics:
+            raise SettingsError("drilldown.min_subtopics must be >= 2 and <= drilldown.max_subtopics.")
+        if not self.input.text_columns:
+            raise SettingsError("input.text_columns is empty.", "Name at least one text column.")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def settings_from_dict(data: dict[str, Any]) -> Settings:
+    """Build Settings from nested plain data, refusing unknown keys."""
+    return _build(Settings, data, "").validate()
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load a TOML or JSON settings file (or the defaults) and apply dotted overrides.
+
+    ``overrides`` use section__key names, e.g. ``input__id_column="id"``.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise SettingsError(f"Settings file {path} does not exist.", "Check the --config path.")
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"Settings file {path} is not valid TOML/JSON: {exc}") from exc
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        section, _, key = dotted.partition("__")
+        if key:
+            data.setdefault(section, {})[key] = value
+        else:
+            data[section] = value
+    return settings_from_dict(data)
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    if not isinstance(data, dict):
+        raise SettingsError(f"Settings section '{where or 'top level'}' must be a table of keys.")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise SettingsError(
+            f"Unknown setting(s) {', '.join(where + k for k in unknown)}.",
+            f"Known keys here: {', '.join(sorted(fields))}.",
+        )
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        default = getattr(cls(), name)
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value, f"{where}{name}.")
+        elif isinstance(default, tuple) and isinstance(value, list | tuple):
+            kwargs[name] = tuple(value)
+        elif isinstance(default, bool) and not isinstance(value, bool):
+            raise SettingsError(f"Setting {where}{name} must be true or false, not {value!r}.")
+        elif isinstance(default, int | float) and not isinstance(default, bool) and not isinstance(value, int | float):
+            raise SettingsError(f"Setting {where}{name} must be a number, not {value!r}.")
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
