@@ -1,0 +1,180 @@
+"""Reading the input table and checking it has what the pipeline needs.
+
+Every problem a user can cause here (a wrong path, a wrong format, a file saved in another encoding,
+a misspelled column, duplicate ids) is raised as ``InputDataError`` saying what to do about it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from backend.errors import InputDataError
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+ACCEPTED_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
+_MAX_EXAMPLES = 5
+
+
+def read_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read a CSV (optionally gzipped) or Parquet file, chosen by its suffix.
+
+    CSV cells are read as text, and empty cells stay empty strings rather than NaN, so that ids like
+    ``00123`` and words like ``NA`` or ``null`` reach the cleaning rules unchanged.
+    """
+    path = Path(path)
+    kind = _table_kind(path)
+    if not path.is_file():
+        raise InputDataError(
+            f"Input file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}.",
+            "Check the path; it is read relative to the folder the command runs in.",
+        )
+    if kind == "parquet":
+        return _read_parquet(path)
+    return _read_csv(path, encoding)
+
+
+def _table_kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    suffix = "".join(path.suffixes[-2:]) or "(none)"
+    raise InputDataError(
+        f"Input file {path} has the suffix {suffix}, which is not a supported table format.",
+        f"Save it as one of {', '.join(ACCEPTED_SUFFIXES)} (CSV or Parquet).",
+    )
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
+        raise InputDataError(
+            f"Input file {path} could not be read as Parquet: {exc}",
+            "Check that the file is a complete Parquet file, or export the table again.",
+        ) from exc
+
+
+def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
+    text = _decode(path, _read_bytes(path), encoding)
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise InputDataError(f"Input file {path} is empty.", "Export the table again with a header row.") from exc
+    except pd.errors.ParserError as exc:
+        raise InputDataError(
+            f"Input file {path} is not a well-formed CSV file: {exc}",
+            "Check quoting and the number of fields per line, or save the table as Parquet.",
+        ) from exc
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise InputDataError(f"Input file {path} could not be read: {exc}", "Check the file and its permissions.") from exc
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    """Decode the whole file up front, so a bad byte is reported with its line and offset.
+
+    pandas would report the position inside an internal buffer; we report it in the file.
+    A UTF-8 byte-order mark (as Excel writes it) is dropped so the first column name stays clean.
+    """
+    try:
+        codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
+        return data.decode(codec)
+    except LookupError as exc:
+        raise InputDataError(
+            f"The input encoding '{encoding}' is not a known text encoding.",
+            "Set input.encoding in the settings to a valid name such as utf-8, latin-1 or cp1252.",
+        ) from exc
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        where = " after decompression" if path.name.lower().endswith(".gz") else ""
+        raise InputDataError(
+            f"Input file {path} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
+            f"(byte offset {exc.start}{where}) cannot be decoded.",
+            f"Re-save the file as UTF-8, or set input.encoding in the settings to the file's encoding "
+            f"(often cp1252 or latin-1 for files exported from Excel).",
+        ) from exc
+
+
+def validate_table(frame: pd.DataFrame, id_column: str, text_columns: Sequence[str]) -> pd.DataFrame:
+    """Check the id and text columns exist and the ids are present and unique; return a copy with str ids."""
+    _check_columns(frame, [id_column, *text_columns])
+    if frame.empty:
+        raise InputDataError("The input table has no rows.", "Check that the right file was exported.")
+    ids = _ids_as_str(frame[id_column])
+    _check_ids(ids, id_column)
+    validated = frame.copy()
+    validated[id_column] = ids
+    return validated
+
+
+def _check_columns(frame: pd.DataFrame, required: Sequence[str]) -> None:
+    available = [str(column) for column in frame.columns]
+    missing = [column for column in dict.fromkeys(required) if column not in frame.columns]
+    if not missing:
+        return
+    lines = [f"  - '{column}'{_suggestion(column, available)}" for column in missing]
+    raise InputDataError(
+        f"The input table lacks {len(missing)} required column(s):\n" + "\n".join(lines)
+        + f"\nAvailable columns: {', '.join(available) or '(none)'}.",
+        "Rename the columns in the file, or set input.id_column / input.text_columns in the settings.",
+    )
+
+
+def _suggestion(column: str, available: Sequence[str]) -> str:
+    """Close matches by spelling, ignoring case, because 'Description' vs 'description' is common."""
+    by_lower = {name.lower(): name for name in available}
+    matches = difflib.get_close_matches(column.lower(), list(by_lower), n=3, cutoff=0.6)
+    if not matches:
+        return ""
+    return " (did you mean " + " or ".join(f"'{by_lower[match]}'" for match in matches) + "?)"
+
+
+def _ids_as_str(ids: pd.Series) -> pd.Series:
+    """Ids as trimmed strings; whole floats (ints that went through NaN) lose their '.0'."""
+    if pd.api.types.is_float_dtype(ids) and ids.dropna().map(float.is_integer).all():
+        ids = ids.astype("Int64")
+    as_str = ids.map(lambda value: "" if _is_missing(value) else str(value).strip())
+    return as_str.astype(object)
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_ids(ids: pd.Series, id_column: str) -> None:
+    empty_rows = [int(i) for i in (ids == "").to_numpy().nonzero()[0]]
+    if empty_rows:
+        shown = ", ".join(str(row + 1) for row in empty_rows[:_MAX_EXAMPLES])
+        raise InputDataError(
+            f"{len(empty_rows)} row(s) have no value in the id column '{id_column}' (data rows {shown}).",
+            "Give every record an id, or drop those rows before loading.",
+        )
+    counts = ids.value_counts()
+    repeated = counts[counts > 1]
+    if repeated.empty:
+        return
+    examples = ", ".join(f"'{value}' (x{count})" for value, count in repeated.head(_MAX_EXAMPLES).items())
+    raise InputDataError(
+        f"{len(repeated)} id(s) in column '{id_column}' appear more than once "
+        f"({int(repeated.sum())} rows in all), e.g. {examples}.",
+        "Ids must be unique: remove the duplicate rows, or choose another id column (input.id_column).",
+    )
