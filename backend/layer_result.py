@@ -1,0 +1,112 @@
+"""What a fitted layer leaves behind, as plain data, and how it is stored.
+
+A layer is stored under ``runs/<run_id>/layer<N>/``:
+- ``assignments.parquet``: id, topic, parent, x, y (one row per document in the layer)
+- ``reduced.npy``: the documents' reduced (UMAP) embeddings, row-aligned with assignments
+- ``topics.json``: per topic its size, keywords with scores and representative documents
+- ``model/`` (layer 1) or ``<parent>/model/`` (layers 2, 3): BERTopic saved with safetensors
+
+Topic keys are strings that spell their place in the tree: "3" in layer 1, "3.1" in layer 2,
+"3.1.0" in layer 3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from backend.store import ArtifactStore
+
+ASSIGNMENT_COLUMNS = ["id", "topic", "parent", "x", "y"]
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    size: int
+    keywords: list[tuple[str, float]]
+    representative_ids: list[str]
+    parent: str | None = None
+
+    @property
+    def default_label(self) -> str:
+        words = [word for word, _ in self.keywords[:3]]
+        return " / ".join(words) if words else f"Topic {self.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "parent": self.parent,
+            "size": self.size,
+            "default_label": self.default_label,
+            "keywords": [[w, s] for w, s in self.keywords],
+            "representative_ids": self.representative_ids,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Topic":
+        return cls(
+            key=str(data["key"]),
+            size=int(data["size"]),
+            keywords=[(str(w), float(s)) for w, s in data["keywords"]],
+            representative_ids=[str(i) for i in data["representative_ids"]],
+            parent=data.get("parent"),
+        )
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    layer: int
+    assignments: pd.DataFrame
+    topics: dict[str, Topic]
+    reduced: np.ndarray
+    # Parents that were asked for but not split, with the reason (e.g. too few documents).
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies this exact fit; a mapping made for another fit of the layer is stale."""
+        digest = hashlib.sha256()
+        for doc_id, topic in zip(self.assignments["id"], self.assignments["topic"]):
+            digest.update(f"{doc_id}\t{topic}\n".encode())
+        return digest.hexdigest()[:16]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.topics
+
+
+def layer_prefix(run_id: str, layer: int) -> str:
+    return f"runs/{run_id}/layer{layer}"
+
+
+def save_layer(store: ArtifactStore, run_id: str, result: LayerResult) -> None:
+    prefix = layer_prefix(run_id, result.layer)
+    store.write_parquet(f"{prefix}/assignments.parquet", result.assignments[ASSIGNMENT_COLUMNS])
+    store.write_array(f"{prefix}/reduced.npy", np.asarray(result.reduced, dtype=np.float32))
+    store.write_json(
+        f"{prefix}/topics.json",
+        {
+            "layer": result.layer,
+            "fingerprint": result.fingerprint,
+            "topics": [t.to_dict() for t in result.topics.values()],
+            "skipped": result.skipped,
+        },
+    )
+
+
+def load_layer(store: ArtifactStore, run_id: str, layer: int) -> LayerResult:
+    prefix = layer_prefix(run_id, layer)
+    meta = store.read_json(f"{prefix}/topics.json")
+    assignments = store.read_parquet(f"{prefix}/assignments.parquet")
+    return LayerResult(
+        layer=layer,
+        assignments=assignments,
+        topics={str(t["key"]): Topic.from_dict(t) for t in meta["topics"]},
+        reduced=store.read_array(f"{prefix}/reduced.npy"),
+        skipped=dict(meta.get("skipped", {})),
+    )
