@@ -1,0 +1,290 @@
+"""The ``topic-curator`` command: run the layered pipeline, inspect, approve, reject, export.
+
+Every user error is printed as "error: <problem>" and "what to do: <fix>" with exit status 2;
+nothing already saved is touched by a failed command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from backend.errors import CuratorError
+from backend.settings import Settings, load_settings
+from backend.store import ArtifactStore, open_store
+
+DEFAULT_STORE = "./curator-data"
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="topic-curator",
+        description="Discover use cases in sales-opportunity text with three curated layers of topics.",
+        epilog="Typical flow: run -> status -> approve (layer 1) -> approve (layer 2) -> approve (layer 3) -> export.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--store", default=DEFAULT_STORE,
+                         help=f"artifact store: a folder or s3://bucket/prefix (default: {DEFAULT_STORE})")
+        return sub
+
+    run = add("run", "Start a run (or resume one with --run-id): preprocess, embed, fit layer 1, then wait for approval.")
+    run.add_argument("--input", type=Path, help="CSV or Parquet of records (default: the bundled sample of 5,000 generated records)")
+    run.add_argument("--id-column", help="column holding the record id (default: opportunity_id)")
+    run.add_argument("--text-columns", help="comma-separated text columns to combine (default: name, description, needs, product fields)")
+    run.add_argument("--config", type=Path, help="TOML or JSON settings file (see README, 'Settings')")
+    run.add_argument("--auto-approve", action="store_true",
+                     help="approve every layer automatically (drill into the largest topics) and run to the final labels")
+    run.add_argument("--run-id", help="name the run; an existing run with this id is resumed where it stopped")
+
+    status = add("status", "Show a run's steps and what it waits for (without RUN: list the runs).")
+    status.add_argument("run_id", nargs="?", metavar="RUN")
+
+    approve = add("approve", "Approve the layer a run waits at, and resume the run into the next layer.")
+    approve.add_argument("run_id", metavar="RUN")
+    approve.add_argument("--mapping", type=Path, help="mapping JSON to approve (default: the latest saved version, as is)")
+    approve.add_argument("--by", default=None, help="who approves (default: your user name)")
+    approve.add_argument("--auto-approve", action="store_true", help="after this approval, approve later layers automatically")
+
+    reject = add("reject", "Reject the layer a run waits at; the run stops.")
+    reject.add_argument("run_id", metavar="RUN")
+    reject.add_argument("--reason", required=True, help="why (kept with the run, at most 256 characters)")
+    reject.add_argument("--by", default=None, help="who rejects (default: your user name)")
+
+    mapping = add("mapping", "Write the current mapping of the waiting layer to a file, to edit and approve with --mapping.")
+    mapping.add_argument("run_id", metavar="RUN")
+    mapping.add_argument("--layer", type=int, help="layer (default: the one the run waits at)")
+    mapping.add_argument("--output", type=Path, required=True, help="where to write the JSON")
+
+    export = add("export", "Export one label per input document (final, or as far as layers are approved).")
+    export.add_argument("run_id", metavar="RUN")
+    export.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default: csv)")
+    export.add_argument("--output", type=Path, required=True, help="file to write")
+
+    sample = commands.add_parser("sample", help="Write generated sample opportunity records (with their true use cases).",
+                                 description="Write generated sample opportunity records (with their true use cases).")
+    sample.add_argument("--rows", type=int, default=5000, help="number of records (default: 5000)")
+    sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    sample.add_argument("--output", type=Path, required=True, help="CSV file to write")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("BERTopic", "numba", "sentence_transformers", "urllib3", "botocore", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return COMMANDS[args.command](args)
+    except CuratorError as exc:
+        print(f"error: {exc.problem}", file=sys.stderr)
+        if exc.fix:
+            print(f"what to do: {exc.fix}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: finished steps are saved; resume with topic-curator run --run-id RUN", file=sys.stderr)
+        return 130
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from backend.runs import load_run, run_key
+    from pipeline.local_runner import LocalRunner
+    from pipeline.progress import ConsoleProgress
+
+    store = open_store(args.store)
+    progress = ConsoleProgress()
+    runner = LocalRunner(store, progress, auto_approve=args.auto_approve, user=_user())
+    try:
+        if args.run_id and store.exists(run_key(args.run_id)):
+            print(f"Resuming run {args.run_id} (its stored settings are used).", file=sys.stderr)
+            if args.auto_approve and load_run(store, args.run_id).waiting_at:
+                record = runner.approve(args.run_id, approved_by="auto-approve")
+            else:
+                record = runner.resume(args.run_id)
+        else:
+            settings = _settings(args)
+            records = args.input if args.input else _sample_records(store, settings)
+            record = runner.start(records, settings, args.run_id)
+    finally:
+        progress.close()
+    _print_outcome(store, record.run_id)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from backend.runs import list_run_ids, load_run
+
+    store = open_store(args.store)
+    if not args.run_id:
+        ids = list_run_ids(store)
+        if not ids:
+            print(f"No runs in {store.uri()} yet. Start one with: topic-curator run")
+        for run_id in ids:
+            record = load_run(store, run_id)
+            where = f" at {record.waiting_at}" if record.waiting_at else ""
+            print(f"{run_id}  {record.status}{where}  ({record.created_at})")
+        return 0
+    record = load_run(store, args.run_id)
+    print(f"run {record.run_id}: {record.status}  (created {record.created_at}, updated {record.updated_at})")
+    if record.input:
+        print("input: " + ", ".join(f"{k}={v}" for k, v in record.input.items()))
+    for name, state in record.steps.items():
+        took = f"{state.seconds:7.1f}s" if state.seconds is not None else " " * 8
+        print(f"  {name:<15} {state.status:<8} {took}  {state.detail}")
+    if record.error:
+        print(f"error: {record.error}")
+    _print_outcome(store, record.run_id, header=False)
+    return 0
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    from backend.mapping import mapping_from_json
+    from pipeline.local_runner import LocalRunner
+    from pipeline.progress import ConsoleProgress
+
+    store = open_store(args.store)
+    mapping = None
+    if args.mapping:
+        if not args.mapping.is_file():
+            raise CuratorError(f"Mapping file {args.mapping} does not exist.", "Check the --mapping path.")
+        mapping = mapping_from_json(args.mapping.read_bytes(), str(args.mapping))
+    progress = ConsoleProgress()
+    runner = LocalRunner(store, progress, auto_approve=args.auto_approve, user=args.by or _user())
+    try:
+        record = runner.approve(args.run_id, mapping)
+    finally:
+        progress.close()
+    _print_outcome(store, record.run_id)
+    return 0
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    from pipeline.local_runner import LocalRunner
+
+    store = open_store(args.store)
+    record = LocalRunner(store, user=args.by or _user()).reject(args.run_id, args.reason)
+    print(f"Run {record.run_id} rejected and stopped: {args.reason.strip()[:256]}")
+    return 0
+
+
+def cmd_mapping(args: argparse.Namespace) -> int:
+    from backend.errors import RunStateError
+    from backend.mapping_store import load_version
+    from backend.runs import load_run
+
+    store = open_store(args.store)
+    record = load_run(store, args.run_id)
+    layer = args.layer or (int(record.waiting_at.removeprefix("curate-layer")) if record.waiting_at else None)
+    if layer is None:
+        raise RunStateError(f"Run {args.run_id} waits at no layer.", "Name one with --layer.")
+    mapping = load_version(store, args.run_id, layer)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    import json
+
+    args.output.write_text(json.dumps(mapping.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    print(f"Wrote layer-{layer} mapping version {mapping.version} to {args.output}.")
+    print(f"Edit labels, statuses ('kept', 'merged', 'discarded'), merged_into and drill_down, then:\n"
+          f"  topic-curator approve {args.run_id} --mapping {args.output}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from backend.runs import load_run
+    from backend.steps import current_labels, labels_key, records_key
+
+    store = open_store(args.store)
+    record = load_run(store, args.run_id)
+    if store.exists(labels_key(args.run_id)):
+        labels = store.read_parquet(labels_key(args.run_id))
+    else:
+        records = store.read_parquet(records_key(args.run_id))
+        ids = records[record.typed_settings.input.id_column].astype(str).tolist()
+        labels = current_labels(store, args.run_id, ids)
+        print(f"Note: run {args.run_id} is {record.status}; labels cover the layers approved so far.", file=sys.stderr)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "csv":
+        labels.to_csv(args.output, index=False)
+    else:
+        labels.to_parquet(args.output, index=False)
+    print(f"Wrote {len(labels)} labels to {args.output}.")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from backend.sample_data import write_sample
+
+    path = write_sample(args.output, args.rows, args.seed)
+    print(f"Wrote {args.rows} generated records to {path}.")
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "status": cmd_status,
+    "approve": cmd_approve,
+    "reject": cmd_reject,
+    "mapping": cmd_mapping,
+    "export": cmd_export,
+    "sample": cmd_sample,
+}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    text_columns = [c.strip() for c in args.text_columns.split(",") if c.strip()] if args.text_columns else None
+    return load_settings(args.config, input__id_column=args.id_column, input__text_columns=text_columns)
+
+
+def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:
+    """The bundled sample: generated once (deterministically) and kept in the store."""
+    from backend.sample_data import generate_opportunities
+
+    key = f"samples/opportunities-{settings.sample_size}-seed{settings.seed}.csv"
+    if not store.exists(key):
+        print(f"Generating the sample data ({settings.sample_size} records) into {store.uri(key)} ...", file=sys.stderr)
+        frame = generate_opportunities(settings.sample_size, seed=settings.seed)
+        store.write_bytes(key, frame.to_csv(index=False).encode("utf-8"))
+    return pd.read_csv(io.BytesIO(store.read_bytes(key)), dtype=str, keep_default_na=False)
+
+
+def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> None:
+    from backend.approvals import load_approval
+    from backend.runs import load_run
+    from backend.steps import labels_key
+
+    record = load_run(store, run_id)
+    if header:
+        print(f"run id: {run_id}")
+    if record.status == "waiting" and record.waiting_at:
+        approval = load_approval(store, run_id, record.waiting_at)
+        args = approval.arguments
+        print(f"waiting at: {record.waiting_at} (layer {approval.layer}), token {approval.token}")
+        print(f"  topics and model: {args['model_artifacts']}")
+        print(f"  mapping versions: {args['mapping_input']}")
+        print(f"  approve as is:    topic-curator approve {run_id} --store {store.uri()}")
+        print(f"  edit, then approve: topic-curator mapping {run_id} --output mapping.json --store {store.uri()}")
+        print(f"  reject:           topic-curator reject {run_id} --reason '...' --store {store.uri()}")
+    elif record.status == "completed":
+        print(f"completed: labels in {store.uri(labels_key(run_id))} (and .csv)")
+        print(f"  export: topic-curator export {run_id} --format csv --output labels.csv --store {store.uri()}")
+    elif record.status in {"failed", "rejected"}:
+        print(f"{record.status}: {record.error or 'see topic-curator status ' + run_id}")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"

@@ -1,0 +1,40 @@
+"""Progress on the console: one line per stage, updated in place on a terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+class ConsoleProgress:
+    """A ``progress(stage, fraction)`` callback that writes to stderr without flooding logs."""
+
+    def __init__(self, stream: TextIO | None = None, min_interval: float = 0.5) -> None:
+        self.stream = stream or sys.stderr
+        self.min_interval = min_interval
+        self._stage: str | None = None
+        self._started = 0.0
+        self._last = 0.0
+        self._tty = self.stream.isatty()
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.perf_counter()
+        if stage != self._stage:
+            if self._stage is not None and self._tty:
+                self.stream.write("\n")
+            self._stage, self._started, self._last = stage, now, 0.0
+        elif fraction < 1.0 and now - self._last < self.min_interval:
+            return
+        self._last = now
+        line = f"  {stage} {fraction:6.1%}  ({now - self._started:5.1f}s)"
+        if self._tty:
+            self.stream.write("\r" + line)
+        elif fraction in (0.0, 1.0) or now - self._started > 2:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._stage is not None and self._tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,120 @@
+"""The local orchestrator on a few hundred generated records, with fast components."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from backend.approvals import load_approval, pending_approvals
+from backend.errors import InputDataError, MappingError, RunStateError
+from backend.mapping import TopicDecision
+from backend.mapping_store import load_approved, load_version
+from backend.runs import load_run, save_run
+from backend.steps import labels_key
+from pipeline.local_runner import LocalRunner
+
+
+def test_auto_approve_runs_all_three_layers(local_store, fast_settings, sample_records):
+    record = LocalRunner(local_store, auto_approve=True).start(sample_records, fast_settings, "auto")
+    assert record.status == "completed"
+    assert all(s.status == "done" for s in record.steps.values()), record.steps
+    labels = local_store.read_parquet(labels_key("auto"))
+    assert len(labels) == len(sample_records)
+    assert labels["id"].tolist() == sample_records["opportunity_id"].tolist()
+    assert labels["layer2_topic"].notna().any() and labels["layer3_topic"].notna().any()
+    assert labels["path"].str.count(" > ").max() == 2
+    assert local_store.exists("runs/auto/labels/final.csv")
+    assert local_store.list("runs/auto/layer1/model")  # BERTopic saved with safetensors
+    assert not any(k.endswith((".pkl", ".pickle")) for k in local_store.list("runs/auto"))
+
+
+def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store, user="ana")
+    record = runner.start(sample_records, fast_settings, "manual")
+    assert (record.status, record.waiting_at) == ("waiting", "curate-layer1")
+    [pending] = pending_approvals(local_store)
+    assert pending.step == "curate-layer1" and len(pending.token) == 10
+    assert pending.arguments["mapping_output"].endswith("runs/manual/mapping/layer1/approved.json")
+
+    mapping = load_version(local_store, "manual", 1)
+    topics = dict(mapping.topics)
+    topics["0"] = TopicDecision("Invoice automation", drill_down=True)
+    topics["1"] = TopicDecision(topics["1"].label, status="merged", merged_into="0")
+    topics["2"] = TopicDecision(topics["2"].label, status="discarded")
+    record = runner.approve("manual", mapping.with_meta(topics=topics))
+
+    assert record.waiting_at == "curate-layer2"
+    approved = load_approved(local_store, "manual", 1)
+    assert approved.approved_by == "ana" and approved.version == 2
+    assert load_approval(local_store, "manual", "curate-layer1").status == "approved"
+    layer2_parents = {t.split(".")[0] for t in local_store.read_parquet("runs/manual/layer2/assignments.parquet")["topic"]}
+    assert layer2_parents == {"0"}
+
+    with pytest.raises(RunStateError, match="already approved"):
+        from backend.steps import approve_layer
+
+        approve_layer(local_store, "manual", 1, "ben")
+
+    record = runner.approve("manual")  # layer 2 as is: nothing marked, so layer 3 is skipped
+    assert record.status == "completed"
+    assert record.steps["layer3"].status == "skipped" and record.steps["curate-layer3"].status == "skipped"
+    labels = local_store.read_parquet(labels_key("manual")).set_index("id")
+    assert (labels["layer1_label"] == "Invoice automation").sum() >= 2
+    assert labels["layer3_topic"].isna().all()
+
+
+def test_reject_stops_the_run(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "rej")
+    record = runner.reject("rej", "topics look wrong")
+    assert record.status == "rejected"
+    assert load_approval(local_store, "rej", "curate-layer1").reason == "topics look wrong"
+    with pytest.raises(RunStateError, match="not waiting"):
+        runner.approve("rej")
+
+
+def test_stale_or_foreign_mapping_is_refused_and_nothing_changes(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "stale")
+    mapping = load_version(local_store, "stale", 1).with_meta(layer_fingerprint="0000")
+    with pytest.raises(MappingError, match="stale"):
+        runner.approve("stale", mapping)
+    assert load_run(local_store, "stale").waiting_at == "curate-layer1"
+    assert load_approved(local_store, "stale", 1) is None
+
+
+def test_resume_after_a_crash_continues_at_the_unfinished_step(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "crash")
+    record = load_run(local_store, "crash")
+    # Pretend the process died while fitting layer 1 (after preprocess and embed were done).
+    record.steps["layer1"].status = "running"
+    record.steps["curate-layer1"].status = "pending"
+    save_run(local_store, record)
+    docs_before = local_store.read_bytes("runs/crash/preprocess/docs.parquet")
+    record = runner.resume("crash")
+    assert record.waiting_at == "curate-layer1"
+    assert local_store.read_bytes("runs/crash/preprocess/docs.parquet") == docs_before
+
+
+def test_too_few_documents_fails_before_modelling(local_store, fast_settings, sample_records):
+    with pytest.raises(InputDataError, match="need at least 40"):
+        LocalRunner(local_store).start(sample_records.head(30), fast_settings, "small")
+    record = load_run(local_store, "small")
+    assert record.status == "failed" and record.steps["preprocess"].status == "failed"
+
+
+def test_missing_column_is_refused_before_a_run_is_created(local_store, fast_settings, sample_records):
+    frame = sample_records.rename(columns={"description": "descripton"})
+    with pytest.raises(InputDataError, match="description"):
+        LocalRunner(local_store).start(frame, fast_settings, "bad")
+    assert local_store.list("runs") == []
+
+
+def test_run_ids_are_unique(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "once")
+    with pytest.raises(Exception, match="already written"):
+        runner.start(sample_records, fast_settings, "once")
+    assert isinstance(load_run(local_store, "once").created_at, str)
+    assert pd.notna(load_run(local_store, "once").input["n_docs"])
