@@ -146,8 +146,8 @@ def embed_texts(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
-) -> np.ndarray:
-    """Embed ``texts``, taking what the cache already has and adding what it lacks."""
+) -> tuple[np.ndarray, int]:
+    """Embed ``texts``, taking what the cache already has; return the vectors and how many were new."""
     hashes = [text_hash(t) for t in texts]
     known = cache.lookup(hashes) if cache else {}
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in known}.items())
@@ -160,8 +160,8 @@ def embed_texts(
     elif progress:
         progress("embedding (all cached)", 1.0)
     if not hashes:
-        return np.zeros((0, 0), dtype=np.float32)
-    return np.vstack([known[h] for h in hashes]).astype(np.float32)
+        return np.zeros((0, 0), dtype=np.float32), 0
+    return np.vstack([known[h] for h in hashes]).astype(np.float32), len(missing)
 
 
 def text_hash(text: str) -> str:

@@ -107,6 +107,7 @@ class LayerModel(BaseEstimator):
 
     def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "LayerModel":
         from bertopic import BERTopic  # heavy import (torch): only when a layer is fitted
+        from bertopic.vectorizers import ClassTfidfTransformer
         from sklearn.feature_extraction.text import CountVectorizer
 
         texts = [t if t.strip() else "empty" for t in texts]
@@ -131,6 +132,7 @@ class LayerModel(BaseEstimator):
             hdbscan_model=self.cluster_model_,
             vectorizer_model=vectorizer,
             top_n_words=self.top_n_words,
+            ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             calculate_probabilities=False,
         )
         topics, _ = self.bertopic_.fit_transform(list(texts), embeddings=np.asarray(embeddings))

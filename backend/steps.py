@@ -84,9 +84,9 @@ def run_embed(store: ArtifactStore, run_id: str, settings: Settings, progress: P
     docs = store.read_parquet(docs_key(run_id))
     embedder = make_embedder(settings.embedding)
     cache = EmbeddingCache(store, embedder.name) if settings.embedding.cache else None
-    vectors = embed_texts(docs["text_embed"].tolist(), embedder, cache, progress)
+    vectors, n_new = embed_texts(docs["text_embed"].tolist(), embedder, cache, progress)
     store.write_array(embeddings_key(run_id, embedder.name), vectors)
-    return {"model": embedder.name, "dimensions": int(vectors.shape[1])}
+    return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
 
 
 def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:

@@ -119,7 +119,8 @@ class LocalRunner:
                     f"entities: {info['entity_method']})", "done")
         if name == "embed":
             info = steps.run_embed(self.store, run_id, settings, report)
-            return f"{info['model']}, {info['dimensions']} dimensions", "done"
+            return (f"{info['model']}, {info['dimensions']} dimensions, "
+                    f"{info['n_new']} texts embedded (the rest from the cache)"), "done"
         if name.startswith("layer"):
             layer = int(name.removeprefix("layer"))
             result = steps.run_layer(self.store, run_id, layer, settings, report)

@@ -20,18 +20,18 @@ class ConsoleProgress:
 
     def __call__(self, stage: str, fraction: float) -> None:
         now = time.perf_counter()
-        if stage != self._stage:
+        new_stage = stage != self._stage
+        if new_stage:
             if self._stage is not None and self._tty:
                 self.stream.write("\n")
-            self._stage, self._started, self._last = stage, now, 0.0
-        elif fraction < 1.0 and now - self._last < self.min_interval:
+            self._stage, self._started = stage, now
+        # A log file gets a line per stage and then one every few seconds; a terminal more often.
+        interval = self.min_interval if self._tty else 5.0
+        if not new_stage and fraction < 1.0 and now - self._last < interval:
             return
         self._last = now
         line = f"  {stage} {fraction:6.1%}  ({now - self._started:5.1f}s)"
-        if self._tty:
-            self.stream.write("\r" + line)
-        elif fraction in (0.0, 1.0) or now - self._started > 2:
-            self.stream.write(line + "\n")
+        self.stream.write(("\r" + line) if self._tty else (line + "\n"))
         self.stream.flush()
 
     def close(self) -> None:

@@ -27,11 +27,11 @@ def test_hashing_embedder_is_deterministic_and_normalised():
 def test_cache_embeds_each_text_once_across_runs(local_store):
     embedder = CountingEmbedder()
     cache = EmbeddingCache(local_store, embedder.name)
-    first = embed_texts(["a b", "c d", "a b"], embedder, cache)
-    assert sorted(embedder.seen) == ["a b", "c d"]
+    first, n_new = embed_texts(["a b", "c d", "a b"], embedder, cache)
+    assert sorted(embedder.seen) == ["a b", "c d"] and n_new == 2
     embedder.seen.clear()
-    second = embed_texts(["c d", "e f", "a b"], embedder, cache)
-    assert embedder.seen == ["e f"]
+    second, n_new = embed_texts(["c d", "e f", "a b"], embedder, cache)
+    assert embedder.seen == ["e f"] and n_new == 1
     np.testing.assert_array_equal(second[0], first[1])
     np.testing.assert_array_equal(second[2], first[0])
 
