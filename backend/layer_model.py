@@ -163,6 +163,7 @@ def make_reducer(settings: LayerSettings, n_docs: int, n_components: int | None 
         init="spectral" if n_docs > 4 * n_components + 10 else "random",
         random_state=settings.random_state,
         low_memory=True,
+        n_jobs=1,  # a fixed random_state forces one thread anyway; saying so silences a warning
     )
 
 
