@@ -479,15 +479,8 @@ COLUMNS = (
 
 
 # --------------------------------------------------------------------------------------------
-# Family context: shared vocabulary (overlap between sibling use cases), people, products
+# Family context (shared vocabulary: overlap between sibling use cases; people) and products
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Product:
-    name: str
-    group: str
-    details: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -495,37 +488,22 @@ class _FamilyContext:
     shared_phrases: tuple[str, ...]
     titles: tuple[str, ...]
     teams: tuple[str, ...]
-    products: tuple[_Product, ...]
 
 
 _FAMILY_CONTEXT: dict[str, _FamilyContext] = {
     "Customer Service Automation": _FamilyContext(
-        ("customer support operations", "lower contact center costs", "the support ticket backlog",
-         "better CSAT and NPS scores", "shorter average handle time", "omnichannel customer service"),
+        ("customer support operations", "lower contact center costs",
+         "the support ticket backlog", "better CSAT and NPS scores", "shorter average handle time",
+         "omnichannel customer service"),
         ("VP Customer Support", "Director of Customer Experience", "Contact Center Manager",
          "Head of CX"),
         ("support", "customer care", "contact center"),
-        (_Product("Acme Assist", "Conversational AI",
-                  ("chatbot builder with prebuilt support intents",
-                   "virtual agent for web and mobile chat")),
-         _Product("Acme HelpDesk Copilot", "Conversational AI",
-                  ("agent assist and ticket triage add-on", "works inside Zendesk and Service Cloud")),
-         _Product("Acme VoiceInsight", "Contact Center AI",
-                  ("speech analytics for recorded calls", "real-time transcription and QA scoring"))),
     ),
     "Finance & Accounting": _FamilyContext(
         ("accounts payable headcount", "the month-end workload", "ERP integration",
          "a clean audit trail", "finance operations cost", "finance process automation"),
         ("CFO", "Controller", "AP Manager", "VP Finance", "Head of Finance Operations"),
         ("finance", "AP", "treasury", "accounting"),
-        (_Product("Acme DocFlow", "Document AI",
-                  ("invoice and receipt capture with OCR", "AP workflow with ERP connectors")),
-         _Product("Acme InvoiceIQ", "Document AI",
-                  ("touchless invoice processing", "PO matching engine")),
-         _Product("Acme FraudShield", "Risk & Compliance",
-                  ("real-time transaction risk scoring", "case management for fraud analysts")),
-         _Product("Acme CloseRight", "Finance Automation",
-                  ("reconciliation and close management", "cash forecasting module"))),
     ),
     "Supply Chain & Logistics": _FamilyContext(
         ("supply chain planning", "warehouse operations", "the distribution network",
@@ -533,14 +511,6 @@ _FAMILY_CONTEXT: dict[str, _FamilyContext] = {
         ("VP Supply Chain", "Logistics Director", "Head of Operations", "Demand Planning Manager",
          "Plant Manager"),
         ("supply chain", "logistics", "planning", "operations"),
-        (_Product("Acme DemandSense", "Forecasting & Planning",
-                  ("ML demand forecasting engine", "S&OP planning workspace")),
-         _Product("Acme StockPilot", "Forecasting & Planning",
-                  ("inventory optimization and replenishment", "safety stock calculator")),
-         _Product("Acme RouteWise", "Logistics Optimization",
-                  ("vehicle routing and dispatch", "fleet scheduling API")),
-         _Product("Acme UptimeIQ", "Asset Intelligence",
-                  ("IoT condition monitoring", "failure prediction models for equipment"))),
     ),
     "Sales & Marketing Analytics": _FamilyContext(
         ("pipeline visibility", "cleaner CRM data", "go-to-market analytics",
@@ -548,14 +518,6 @@ _FAMILY_CONTEXT: dict[str, _FamilyContext] = {
         ("CMO", "VP Sales", "Head of Revenue Operations", "Marketing Analytics Lead",
          "Director of Sales Ops"),
         ("marketing", "sales ops", "RevOps", "growth"),
-        (_Product("Acme PipelineIQ", "Revenue Intelligence",
-                  ("lead and opportunity scoring", "CRM enrichment connectors")),
-         _Product("Acme ChurnGuard", "Revenue Intelligence",
-                  ("customer health and churn scoring", "retention playbooks")),
-         _Product("Acme AttributeIt", "Marketing Analytics",
-                  ("multi-touch attribution", "media mix modeling workbench")),
-         _Product("Acme PriceLens", "Pricing & Revenue Management",
-                  ("price optimization engine", "deal guidance inside CPQ"))),
     ),
     "IT Operations & Security": _FamilyContext(
         ("the security operations center", "IT infrastructure monitoring",
@@ -563,14 +525,6 @@ _FAMILY_CONTEXT: dict[str, _FamilyContext] = {
          "operational resilience"),
         ("CISO", "CIO", "Head of IT", "SOC Manager", "VP Infrastructure", "IT Director"),
         ("IT", "security", "infrastructure", "platform engineering"),
-        (_Product("Acme SentinelWatch", "Security Analytics",
-                  ("threat detection on SIEM data", "UEBA and alert triage")),
-         _Product("Acme OpsPulse", "AIOps",
-                  ("event correlation and anomaly detection", "incident RCA assistant")),
-         _Product("Acme AccessGuard", "Identity Security",
-                  ("access reviews and provisioning", "privileged access monitoring")),
-         _Product("Acme CloudTrim", "Cloud FinOps",
-                  ("cloud cost visibility and rightsizing", "commitment planning"))),
     ),
     "HR & Workforce": _FamilyContext(
         ("people operations", "the employee experience", "their talent strategy",
@@ -578,18 +532,96 @@ _FAMILY_CONTEXT: dict[str, _FamilyContext] = {
         ("CHRO", "VP People", "Head of Talent Acquisition", "HR Director",
          "Workforce Planning Manager"),
         ("HR", "people", "talent", "recruiting"),
-        (_Product("Acme TalentScope", "People Analytics",
-                  ("resume screening and candidate matching", "recruiting analytics")),
-         _Product("Acme RetainIQ", "People Analytics",
-                  ("attrition risk models", "engagement survey text analytics")),
-         _Product("Acme ShiftSmart", "Workforce Management",
-                  ("shift scheduling and labor forecasting", "time-off management")),
-         _Product("Acme SkillPath", "Learning & Development",
-                  ("skills inventory and gap analysis", "personalized learning recommendations"))),
     ),
 }
 
-# Products that fit any family; with the other families' products they are the ~20% noise.
+
+@dataclass(frozen=True)
+class _Product:
+    name: str
+    group: str
+    details: tuple[str, ...]
+    use_cases: tuple[str, ...] = ()  # the use cases it is usually sold for; () = any
+
+
+_PRODUCTS: tuple[_Product, ...] = (
+    _Product("Acme Assist", "Conversational AI",
+             ("chatbot builder with prebuilt support intents",
+              "virtual agent for web and mobile chat"), ("Chatbot for customer support",)),
+    _Product("Acme HelpDesk Copilot", "Service Desk AI",
+             ("ticket classification and routing add-on", "works inside Zendesk and Service Cloud"),
+             ("Ticket routing and triage",)),
+    _Product("Acme VoiceInsight", "Contact Center AI",
+             ("speech analytics for recorded calls", "real-time transcription and QA scoring"),
+             ("Call center speech analytics",)),
+    _Product("Acme KnowledgeFind", "Conversational AI",
+             ("semantic search over help content", "agent assist panel"),
+             ("Knowledge base search",)),
+    _Product("Acme InvoiceIQ", "Document AI",
+             ("touchless invoice processing", "PO matching engine"),
+             ("Invoice processing automation",)),
+    _Product("Acme DocFlow", "Document AI",
+             ("invoice and receipt capture with OCR", "AP workflow with ERP connectors"),
+             ("Invoice processing automation", "Fraud detection")),
+    _Product("Acme FraudShield", "Risk & Compliance",
+             ("real-time transaction risk scoring", "case management for fraud analysts"),
+             ("Fraud detection",)),
+    _Product("Acme CloseRight", "Finance Automation",
+             ("reconciliation and close management", "journal entry automation"),
+             ("Financial close and reconciliation",)),
+    _Product("Acme CashCast", "Finance Automation",
+             ("cash forecasting module", "treasury liquidity dashboards"),
+             ("Cash flow forecasting",)),
+    _Product("Acme DemandSense", "Forecasting & Planning",
+             ("ML demand forecasting engine", "S&OP planning workspace"), ("Demand forecasting",)),
+    _Product("Acme StockPilot", "Forecasting & Planning",
+             ("inventory optimization and replenishment", "safety stock calculator"),
+             ("Inventory optimization",)),
+    _Product("Acme RouteWise", "Logistics Optimization",
+             ("vehicle routing and dispatch", "fleet scheduling API"), ("Route optimization",)),
+    _Product("Acme SupplyRadar", "Supplier Intelligence",
+             ("supplier risk monitoring feeds", "supplier scorecard module"),
+             ("Supplier risk management",)),
+    _Product("Acme UptimeIQ", "Asset Intelligence",
+             ("IoT condition monitoring", "failure prediction models for equipment"),
+             ("Predictive maintenance",)),
+    _Product("Acme ChurnGuard", "Revenue Intelligence",
+             ("customer health and churn scoring", "retention playbooks"),
+             ("Customer churn prediction",)),
+    _Product("Acme PipelineIQ", "Revenue Intelligence",
+             ("lead and opportunity scoring", "CRM enrichment connectors"), ("Lead scoring",)),
+    _Product("Acme AttributeIt", "Marketing Analytics",
+             ("multi-touch attribution", "media mix modeling workbench"),
+             ("Marketing attribution",)),
+    _Product("Acme PriceLens", "Pricing & Revenue Management",
+             ("price optimization engine", "deal guidance inside CPQ"), ("Price optimization",)),
+    _Product("Acme SentinelWatch", "Security Analytics",
+             ("threat detection on SIEM data", "UEBA and alert triage"),
+             ("Security threat detection",)),
+    _Product("Acme OpsPulse", "AIOps",
+             ("event correlation and anomaly detection", "incident RCA assistant"),
+             ("IT incident management (AIOps)",)),
+    _Product("Acme AccessGuard", "Identity Security",
+             ("access reviews and provisioning", "privileged access monitoring"),
+             ("Identity and access management",)),
+    _Product("Acme CloudTrim", "Cloud FinOps",
+             ("cloud cost visibility and rightsizing", "commitment planning"),
+             ("Cloud cost optimization",)),
+    _Product("Acme TalentScope", "Talent Acquisition",
+             ("resume screening and candidate matching", "recruiting analytics"),
+             ("Resume screening and recruiting",)),
+    _Product("Acme RetainIQ", "People Analytics",
+             ("attrition risk models", "engagement survey text analytics"),
+             ("Employee attrition prediction",)),
+    _Product("Acme ShiftSmart", "Workforce Management",
+             ("shift scheduling and labor forecasting", "time-off management"),
+             ("Workforce scheduling",)),
+    _Product("Acme SkillPath", "Learning & Development",
+             ("skills inventory and gap analysis", "personalized learning recommendations"),
+             ("Learning and skills development",)),
+)
+
+# Products that fit any use case; with the other families' products they are the ~20% noise.
 _GENERIC_PRODUCTS = (
     _Product("Acme AI Platform", "Platform",
              ("enterprise ML platform license", "model hosting and MLOps")),
@@ -601,7 +633,10 @@ _GENERIC_PRODUCTS = (
              ("24/7 premium support", "named customer success manager")),
 )
 
+# Share of records whose product is generic or from another family (noise), and share sold with
+# another product of the same family instead of the use case's own product (overlap).
 _PRODUCT_NOISE = 0.2
+_PRODUCT_SIBLING = 0.15
 
 _LICENCE_TERMS = (
     "Enterprise tier, {seats} seats, {years}-yr term", "Professional edition, annual subscription",
@@ -740,10 +775,10 @@ _NEEDS_SENTENCES = (
 
 # Where a topical phrase comes from: the sub-use-case, the use case, the family's shared
 # vocabulary, or any use case of the same family (the last two make siblings overlap).
-_PHRASE_SOURCE_CUMULATIVE = (0.42, 0.86, 0.94, 1.0)
+_PHRASE_SOURCE_CUMULATIVE = (0.48, 0.94, 0.97, 1.0)
 # How likely a description sentence is about the use case (else generic noise).
-_TOPICAL_FIRST_SENTENCE = 0.9
-_TOPICAL_LATER_SENTENCE = 0.55
+_TOPICAL_FIRST_SENTENCE = 0.95
+_TOPICAL_LATER_SENTENCE = 0.72
 
 _NAME_TEMPLATES = (
     "{account} - {use_case}", "{account} - {sub_use_case}", "{account} | {product}",
@@ -1019,7 +1054,7 @@ class _Writer:
             sentences.insert(0, dice.pick(_BOILERPLATE))
             sentences.pop()
         sentences = list(dict.fromkeys(sentences))  # a rep does not repeat a sentence
-        sentences = [_shout(s) if dice.chance(0.04) else s for s in sentences]
+        sentences = [s.upper() if dice.chance(0.04) else s for s in sentences]  # shouting
         text = _join_sentences(sentences, dice)
         if dice.chance(0.12):
             text = f"{dice.pick(_HEADERS)} {text}"
@@ -1029,7 +1064,7 @@ class _Writer:
         dice = self.dice
         if dice.chance(_TOPICAL_FIRST_SENTENCE if first else _TOPICAL_LATER_SENTENCE):
             return self.fill(dice.pick(_TOPIC_SENTENCES))
-        if dice.chance(0.45):
+        if dice.chance(0.6):
             return self.fill(dice.pick(_NOISE_SENTENCES))
         return dice.pick(_GENERIC_SENTENCES)
 
@@ -1076,10 +1111,6 @@ class _Writer:
 # --------------------------------------------------------------------------------------------
 # Noise applied to finished text
 # --------------------------------------------------------------------------------------------
-
-
-def _shout(sentence: str) -> str:
-    return sentence.upper()
 
 
 def _join_sentences(sentences: list[str], dice: _Dice) -> str:
@@ -1150,12 +1181,29 @@ def _draw_use_cases(rng: np.random.Generator, n_records: int, n_use_cases: int) 
     return draws
 
 
-def _pick_product(family: Family, dice: _Dice) -> _Product:
-    if dice.chance(_PRODUCT_NOISE):
+def _products_by(key: Callable[[_Product], tuple[str, ...]]) -> dict[str, tuple[_Product, ...]]:
+    table: dict[str, list[_Product]] = {}
+    for product in _PRODUCTS:
+        for name in key(product):
+            table.setdefault(name, []).append(product)
+    return {name: tuple(products) for name, products in table.items()}
+
+
+_FAMILY_OF_USE_CASE = {uc.name: f.name for f in USE_CASE_TREE for uc in f.use_cases}
+_PRODUCTS_BY_USE_CASE = _products_by(lambda p: p.use_cases)
+_PRODUCTS_BY_FAMILY = _products_by(
+    lambda p: tuple(dict.fromkeys(_FAMILY_OF_USE_CASE[uc] for uc in p.use_cases)))
+
+
+def _pick_product(family: Family, use_case: UseCase, dice: _Dice) -> _Product:
+    u = dice.random()
+    if u < _PRODUCT_NOISE:
         if dice.chance(0.5):
             return dice.pick(_GENERIC_PRODUCTS)
-        return dice.pick(_FAMILY_CONTEXT[dice.pick(USE_CASE_TREE).name].products)
-    return dice.pick(_FAMILY_CONTEXT[family.name].products)
+        return dice.pick(_PRODUCTS)
+    if u < _PRODUCT_NOISE + _PRODUCT_SIBLING:
+        return dice.pick(_PRODUCTS_BY_FAMILY[family.name])
+    return dice.pick(_PRODUCTS_BY_USE_CASE[use_case.name])
 
 
 def _record(index: int, deal: _Deal, dice: _Dice, owner: str, created: str) -> dict[str, object]:
@@ -1220,7 +1268,7 @@ def generate_opportunities(n_records: int, seed: int = 42) -> pd.DataFrame:
             family=family, use_case=uc,
             sub_use_case=uc.sub_use_cases[dice.weighted(sub_weights[int(uc_draws[i])])],
             account=account, contact=dice.pick(account.contacts),
-            product=_pick_product(family, dice), year=int(created[i][:4]), amount=amounts[i],
+            product=_pick_product(family, uc, dice), year=int(created[i][:4]), amount=amounts[i],
         )
         rows.append(_record(i, deal, dice, dice.pick(owners), created[i]))
     _blank_text(rows, rng)
