@@ -38,3 +38,11 @@ class AlreadyExistsError(StoreError):
 
 class RunStateError(CuratorError):
     """The run is not in a state that allows the requested action."""
+
+
+class SaveConflictError(StoreError):
+    """Someone saved a newer version of the mapping after it was loaded."""
+
+    def __init__(self, problem: str, fix: str = "", latest_version: int | None = None) -> None:
+        super().__init__(problem, fix)
+        self.latest_version = latest_version

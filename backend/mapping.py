@@ -1,10 +1,13 @@
 """The mapping between layers: per topic of a fitted layer, its label and what becomes of it.
 
 A topic is ``kept`` (optionally marked ``drill_down`` for the next layer), ``merged`` into another
-kept topic of the same parent, or ``discarded`` (its documents become "Unassigned/other", still
-exported). The format is versioned and described by ``schemas/mapping.schema.json``; ``validate``
-checks the schema and that the mapping fits the layer it names. Curation operations that produce
-new mappings build on this module.
+kept topic of the same parent, ``discarded`` (its documents become "Unassigned/other", still
+exported) or ``split`` (emptied into new topics). Documents a person placed by hand (moved, or
+split off) are listed in ``assignments``; every other document follows its raw cluster. The log
+of operations that produced the mapping travels with it (``backend.curation``).
+
+The format is versioned and described by ``schemas/mapping.schema.json``; ``validate`` checks the
+schema and that the mapping fits the layer it names.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from backend.layer_result import LayerResult
 FORMAT = "topic-curator/mapping"
 SCHEMA_VERSION = 1
 UNASSIGNED_LABEL = "Unassigned/other"
-Status = Literal["kept", "merged", "discarded"]
+Status = Literal["kept", "merged", "discarded", "split"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,9 @@ class TopicDecision:
     merged_into: str | None = None
     drill_down: bool = False
     note: str = ""
+    # "model": a cluster of the fitted layer; "person": made by a split (of ``split_from``).
+    origin: str = "model"
+    split_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,12 @@ class Mapping:
     created_at: str = ""
     approved_by: str | None = None
     approved_at: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Document id -> topic key, for documents a person placed (moved or split off).
+    assignments: dict[str, str] = field(default_factory=dict)
+    # The typed operations (backend.curation.operations) since the layer was fitted.
+    operations: tuple[Any, ...] = ()
+    # The saved version this mapping was edited from (None for the first).
+    parent_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +72,7 @@ class Mapping:
             "created_at": self.created_at,
             "approved_by": self.approved_by,
             "approved_at": self.approved_at,
+            "parent_version": self.parent_version,
             "topics": {
                 key: {
                     "label": d.label,
@@ -68,9 +80,13 @@ class Mapping:
                     "merged_into": d.merged_into,
                     "drill_down": d.drill_down,
                     "note": d.note,
+                    "origin": d.origin,
+                    "split_from": d.split_from,
                 }
-                for key, d in sorted(self.topics.items(), key=lambda kv: _sort_key(kv[0]))
+                for key, d in sorted(self.topics.items(), key=lambda kv: sort_key(kv[0]))
             },
+            "assignments": dict(sorted(self.assignments.items())),
+            "operations": [op.to_dict() for op in self.operations],
         }
 
     def with_meta(self, **changes: Any) -> "Mapping":
@@ -83,16 +99,20 @@ class Mapping:
 
     def resolve(self, key: str) -> str | None:
         """The kept topic that ``key``'s documents belong to, or None when discarded."""
-        decision = self.topics[key]
-        if decision.status == "discarded":
-            return None
-        if decision.status == "merged":
-            return decision.merged_into
-        return key
+        seen = set()
+        while key not in seen:
+            seen.add(key)
+            decision = self.topics.get(key)
+            if decision is None or decision.status in {"discarded", "split"}:
+                return None
+            if decision.status != "merged" or not decision.merged_into:
+                return key
+            key = decision.merged_into
+        return None  # a merge cycle: validate() reports it
 
     @property
     def drill_down_topics(self) -> list[str]:
-        return sorted((k for k, d in self.topics.items() if d.status == "kept" and d.drill_down), key=_sort_key)
+        return sorted((k for k, d in self.topics.items() if d.status == "kept" and d.drill_down), key=sort_key)
 
 
 def initial_mapping(run_id: str, result: LayerResult, created_by: str = "topic-curator") -> Mapping:
@@ -108,6 +128,8 @@ def initial_mapping(run_id: str, result: LayerResult, created_by: str = "topic-c
 
 def mapping_from_dict(data: Any) -> Mapping:
     """Parse and schema-check a mapping; raise MappingError naming every problem."""
+    from backend.curation.operations import operation_from_dict
+
     _check_schema(data)
     return Mapping(
         run_id=data["run_id"],
@@ -120,9 +142,14 @@ def mapping_from_dict(data: Any) -> Mapping:
                 merged_into=value.get("merged_into"),
                 drill_down=bool(value.get("drill_down", False)),
                 note=value.get("note", ""),
+                origin=value.get("origin", "model"),
+                split_from=value.get("split_from"),
             )
             for key, value in data["topics"].items()
         },
+        assignments={str(k): str(v) for k, v in data.get("assignments", {}).items()},
+        operations=tuple(operation_from_dict(op) for op in data.get("operations", [])),
+        parent_version=data.get("parent_version"),
         version=data.get("version"),
         created_by=data.get("created_by", ""),
         created_at=data.get("created_at", ""),
@@ -152,8 +179,16 @@ def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -
             f"(fingerprint {mapping.layer_fingerprint}, current {result.fingerprint}).",
             "Start from the layer's current mapping (topic-curator status shows where it is) and redo the changes.",
         )
-    unknown = sorted(set(mapping.topics) - set(result.topics), key=_sort_key)
-    missing = sorted(set(result.topics) - set(mapping.topics), key=_sort_key)
+    made = {k for k, d in mapping.topics.items() if d.origin == "person"}
+    unknown = sorted(set(mapping.topics) - set(result.topics) - made, key=sort_key)
+    missing = sorted(set(result.topics) - set(mapping.topics), key=sort_key)
+    placed_in = set(mapping.assignments.values())
+    if placed_in - set(mapping.topics):
+        problems.append(f"documents placed in unknown topic(s) {', '.join(sorted(placed_in - set(mapping.topics)))}")
+    known_ids = set(result.assignments["id"].astype(str))
+    strangers = [d for d in mapping.assignments if d not in known_ids]
+    if strangers:
+        problems.append(f"{len(strangers)} placed document id(s) not in the layer, e.g. {', '.join(strangers[:3])}")
     if unknown:
         problems.append(f"unknown topic id(s) {', '.join(unknown)}")
     if missing:
@@ -163,7 +198,7 @@ def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -
     if problems:
         raise MappingError(
             f"The layer-{result.layer} mapping does not fit the layer: " + "; ".join(problems) + ".",
-            f"Valid topic ids are {', '.join(sorted(result.topics, key=_sort_key))}.",
+            f"Valid topic ids are {', '.join(sorted(result.topics, key=sort_key))}.",
         )
     return mapping
 
@@ -171,7 +206,11 @@ def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -
 def effective_topics(mapping: Mapping, assignments: pd.DataFrame) -> pd.Series:
     """Per document (row of ``assignments``), its kept topic after merges; missing if discarded."""
     resolved = {key: mapping.resolve(key) for key in mapping.topics}
-    return assignments["topic"].map(resolved)
+    topics = assignments["topic"].astype(str)
+    if mapping.assignments:
+        placed = assignments["id"].astype(str).map(mapping.assignments)
+        topics = placed.where(placed.notna(), topics)
+    return topics.map(resolved)
 
 
 def drill_down_rows(mapping: Mapping, assignments: pd.DataFrame, docs: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -191,16 +230,16 @@ def _decision_problems(key: str, decision: TopicDecision, mapping: Mapping, resu
             return [f"topic {key} is merged into unknown topic {target!r}"]
         if target == key:
             return [f"topic {key} is merged into itself"]
-        if mapping.topics[target].status != "kept":
-            return [f"topic {key} is merged into {target}, which is not kept"]
-        if key in result.topics and target in result.topics and result.topics[key].parent != result.topics[target].parent:
+        if mapping.topics[target].status == "merged":
+            return [f"topic {key} is merged into {target}, which is itself merged (point at the final topic)"]
+        if parent_of(key) != parent_of(target):
             return [f"topic {key} is merged into {target}, which has another parent"]
         if decision.drill_down:
             return [f"topic {key} is merged, so it cannot be drilled into (mark {target} instead)"]
     elif decision.merged_into:
         return [f"topic {key} has merged_into but status {decision.status!r}"]
-    if decision.status == "discarded" and decision.drill_down:
-        return [f"topic {key} is discarded, so it cannot be drilled into"]
+    if decision.status in {"discarded", "split"} and decision.drill_down:
+        return [f"topic {key} is {decision.status}, so it cannot be drilled into"]
     if decision.drill_down and mapping.layer >= 3:
         return [f"topic {key} is in the last layer and cannot be drilled into"]
     return []
@@ -226,5 +265,11 @@ def _check_schema(data: Any) -> None:
         )
 
 
-def _sort_key(key: str) -> tuple[int, ...]:
+def parent_of(key: str) -> str | None:
+    """Topic keys spell their place in the tree: the parent of "3.1" is "3"; layer-1 keys have none."""
+    return key.rsplit(".", 1)[0] if "." in key else None
+
+
+def sort_key(key: str) -> tuple[int, ...]:
+    """Order topic keys as numbers: "2" < "10" < "10.1"."""
     return tuple(int(part) for part in key.split(".") if part.isdigit())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from backend.errors import AlreadyExistsError, RunStateError
+from backend.errors import AlreadyExistsError, RunStateError, SaveConflictError
 from backend.mapping import Mapping, mapping_from_dict
 from backend.runs import now
 from backend.store import ArtifactStore
@@ -31,13 +31,26 @@ def version_numbers(store: ArtifactStore, run_id: str, layer: int) -> list[int]:
 
 
 def save_version(store: ArtifactStore, mapping: Mapping, created_by: str) -> Mapping:
-    """Save ``mapping`` as the next version; raise AlreadyExistsError if someone saved it first."""
-    numbers = version_numbers(store, mapping.run_id, mapping.layer)
-    version = (numbers[-1] if numbers else 0) + 1
-    saved = mapping.with_meta(version=version, created_by=created_by, created_at=now(),
-                              approved_by=None, approved_at=None)
+    """Save ``mapping`` as the version after the one it was edited from (``mapping.version``).
+
+    The write is conditional: if someone saved that number first, SaveConflictError says who and
+    when, and nothing is overwritten; the caller keeps its unsaved operations to replay.
+    """
+    parent = mapping.version
+    version = (parent or 0) + 1
+    saved = mapping.with_meta(version=version, parent_version=parent, created_by=created_by,
+                              created_at=now(), approved_by=None, approved_at=None)
     key = f"{mapping_prefix(mapping.run_id, mapping.layer)}/v{version:04d}.json"
-    store.write_json(key, saved.to_dict(), if_absent=True)
+    try:
+        store.write_json(key, saved.to_dict(), if_absent=True)
+    except AlreadyExistsError:
+        latest = load_version(store, mapping.run_id, mapping.layer)
+        raise SaveConflictError(
+            f"{latest.created_by or 'Someone'} saved version {latest.version} of the layer-{mapping.layer} mapping "
+            f"at {latest.created_at}, after you loaded version {parent}.",
+            "Your unsaved changes are kept: replay them onto the newer version (conflicts are listed), then save.",
+            latest_version=latest.version,
+        ) from None
     return saved
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backend.errors import MappingError, RunStateError
+from backend.errors import MappingError, RunStateError, SaveConflictError
 from backend.layer_result import LayerResult, Topic
 from backend.mapping import (
     UNASSIGNED_LABEL,
@@ -73,8 +73,8 @@ def test_merge_discard_and_drill_down_resolve_documents():
     [
         ({"1": TopicDecision("x", status="merged", merged_into="9")}, "merged into unknown topic '9'"),
         ({"1": TopicDecision("x", status="merged", merged_into="1")}, "merged into itself"),
-        ({"1": TopicDecision("x", status="merged", merged_into="2"), "2": TopicDecision("y", status="discarded")},
-         "which is not kept"),
+        ({"1": TopicDecision("x", status="merged", merged_into="2"),
+          "2": TopicDecision("y", status="merged", merged_into="0")}, "itself merged"),
         ({"2": TopicDecision("y", status="discarded", drill_down=True)}, "discarded, so it cannot be drilled"),
         ({"7": TopicDecision("new")}, "unknown topic id"),
     ],
@@ -123,11 +123,14 @@ def test_schema_errors_are_readable():
 def test_versions_are_never_overwritten_and_approval_happens_once(local_store):
     mapping = initial_mapping("run1", toy_layer())
     first = save_version(local_store, mapping, "ana")
-    second = save_version(local_store, edited(mapping, **{"0": TopicDecision("Invoices")}), "ben")
+    second = save_version(local_store, edited(first, **{"0": TopicDecision("Invoices")}), "ben")
     assert (first.version, second.version) == (1, 2)
     assert version_numbers(local_store, "run1", 1) == [1, 2]
     assert load_version(local_store, "run1", 1, 1).topics["0"].label == "word0 / other"
     assert load_version(local_store, "run1", 1).created_by == "ben"
+    with pytest.raises(SaveConflictError, match="ben saved version 2") as conflict:
+        save_version(local_store, edited(first, **{"1": TopicDecision("Late")}), "dan")
+    assert conflict.value.latest_version == 2
     approved = write_approved(local_store, second, "carla")
     assert approved.approved_by == "carla"
     with pytest.raises(RunStateError, match="already approved by carla"):

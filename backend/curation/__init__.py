@@ -1,0 +1,1 @@
+"""Curation as data: typed operations on a layer's mapping, history, keywords, saving."""

@@ -1,0 +1,147 @@
+"""One analyst editing one layer: load, apply / undo / redo with autosave, save, replay on conflict.
+
+Every change is autosaved as a draft (``mapping/layer<N>/drafts/<user>.json``: the version it
+started from plus the unsaved operations), so a closed browser or a crashed process loses at most
+the operation in flight. Saving writes the next version conditionally; if someone saved first,
+the draft stays and ``rebase`` replays it onto their version, reporting what no longer applies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from backend.curation.history import History
+from backend.curation.keywords import KeywordIndex, Keywords
+from backend.curation.layer_index import LayerIndex
+from backend.curation.operations import Operation, operation_from_dict
+from backend.errors import MappingError
+from backend.layer_result import LayerResult, load_layer
+from backend.mapping import Mapping
+from backend.mapping_store import load_version, mapping_prefix, save_version
+from backend.runs import load_run, now
+from backend.store import ArtifactStore
+
+
+@dataclass(frozen=True)
+class Conflict:
+    operation: Operation
+    problem: str
+
+
+class CurationSession:
+    def __init__(self, store: ArtifactStore, run_id: str, layer: int, user: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.layer = layer
+        self.user = user
+        self.result: LayerResult = load_layer(store, run_id, layer)
+        self.index = LayerIndex.from_result(self.result)
+        self.history = History(load_version(store, run_id, layer), self.index)
+        self.stale_draft: tuple[Operation, ...] = ()
+        self._resume_draft()
+
+    # State -----------------------------------------------------------------------------------
+
+    @property
+    def mapping(self) -> Mapping:
+        return self.history.current
+
+    @property
+    def base_version(self) -> int:
+        return self.history.base.version or 0
+
+    @property
+    def unsaved(self) -> tuple[Operation, ...]:
+        return self.history.pending
+
+    def latest_version(self) -> int:
+        return load_version(self.store, self.run_id, self.layer).version or 0
+
+    @cached_property
+    def keyword_index(self) -> KeywordIndex:
+        """The layer's document-term matrix, built on first use (keywords, previews)."""
+        docs = self.store.read_parquet(f"runs/{self.run_id}/preprocess/docs.parquet")
+        texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(self.index.ids).fillna("")
+        layer = load_run(self.store, self.run_id).typed_settings.layer
+        return KeywordIndex.from_texts(texts.tolist(), layer.ngram_range, layer.min_df)
+
+    def keywords(self) -> dict[str, Keywords]:
+        return self.keyword_index.for_mapping(self.mapping, self.index)
+
+    # Editing ---------------------------------------------------------------------------------
+
+    def apply(self, op: Operation) -> Mapping:
+        mapping = self.history.apply(op)
+        self._autosave()
+        return mapping
+
+    def undo(self) -> Mapping:
+        mapping = self.history.undo()
+        self._autosave()
+        return mapping
+
+    def redo(self) -> Mapping:
+        mapping = self.history.redo()
+        self._autosave()
+        return mapping
+
+    def save(self) -> Mapping:
+        """Save the current mapping as a new version (SaveConflictError if someone saved first)."""
+        if not self.unsaved:
+            raise MappingError("Nothing to save: no change since the last saved version.")
+        saved = save_version(self.store, self.mapping, self.user)
+        self.history = History(saved, self.index)
+        self._autosave()
+        return saved
+
+    def rebase(self) -> list[Conflict]:
+        """Replay unsaved operations onto the newest saved version; return those that no longer apply."""
+        operations = self.unsaved or self.stale_draft
+        self.history = History(load_version(self.store, self.run_id, self.layer), self.index)
+        self.stale_draft = ()
+        conflicts = []
+        for op in operations:
+            try:
+                self.history.apply(op)
+            except MappingError as exc:
+                conflicts.append(Conflict(op, exc.problem))
+        self._autosave()
+        return conflicts
+
+    def discard_unsaved(self) -> None:
+        self.history = History(load_version(self.store, self.run_id, self.layer), self.index)
+        self.stale_draft = ()
+        self._autosave()
+
+    # Drafts ----------------------------------------------------------------------------------
+
+    @property
+    def draft_key(self) -> str:
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", self.user) or "anonymous"
+        return f"{mapping_prefix(self.run_id, self.layer)}/drafts/{slug}.json"
+
+    def _autosave(self) -> None:
+        self.store.write_json(self.draft_key, {
+            "user": self.user,
+            "base_version": self.base_version,
+            "operations": [op.to_dict() for op in self.unsaved],
+            "redo": [op.to_dict() for op in self.history.redo_stack],
+            "saved_at": now(),
+        })
+
+    def _resume_draft(self) -> None:
+        if not self.store.exists(self.draft_key):
+            return
+        draft = self.store.read_json(self.draft_key)
+        operations = tuple(operation_from_dict(op) for op in draft.get("operations", []))
+        redo = tuple(operation_from_dict(op) for op in draft.get("redo", []))
+        if draft.get("base_version") == self.base_version:
+            try:
+                self.history = History(self.history.base, self.index, operations, redo)
+                return
+            except MappingError:
+                pass
+        # Saved by someone else since: keep the operations for rebase(), apply nothing silently.
+        self.stale_draft = operations
