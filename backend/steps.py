@@ -16,7 +16,7 @@ import pandas as pd
 from backend.approvals import Approval, load_approval, record_decision, record_pending
 from backend.embeddings import EmbeddingCache, embed_texts, make_embedder
 from backend.errors import InputDataError, RunStateError
-from backend.labels import final_labels
+from backend.labels import final_labels, topic_tree
 from backend.layer_result import LayerResult, layer_prefix, load_layer, save_layer
 from backend.layers import fit_layer, fit_sublayer, model_key, n_subtopics, save_bertopic
 from backend.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping, validate
@@ -211,15 +211,26 @@ def run_labels(store: ArtifactStore, run_id: str, settings: Settings) -> pd.Data
     labels = current_labels(store, run_id, ids)
     store.write_parquet(labels_key(run_id), labels)
     store.write_bytes(labels_key(run_id, "csv"), labels.to_csv(index=False).encode("utf-8"))
+    store.write_json(f"runs/{run_id}/labels/tree.json", current_tree(store, run_id, labels))
     return labels
 
 
-def current_labels(store: ArtifactStore, run_id: str, ids: list[str]) -> pd.DataFrame:
-    """Labels from the layers approved so far (all of them once the run is complete)."""
+def approved_layers(store: ArtifactStore, run_id: str) -> list[tuple[LayerResult, Mapping]]:
+    """Each fitted layer with its approved mapping, from layer 1 down as far as approvals go."""
     layers = []
     for layer in (1, 2, 3):
         mapping = load_approved(store, run_id, layer)
         if mapping is None or not store.exists(f"{layer_prefix(run_id, layer)}/topics.json"):
             break
         layers.append((load_layer(store, run_id, layer), mapping))
-    return final_labels(ids, layers)
+    return layers
+
+
+def current_labels(store: ArtifactStore, run_id: str, ids: list[str]) -> pd.DataFrame:
+    """Labels from the layers approved so far (all of them once the run is complete)."""
+    return final_labels(ids, approved_layers(store, run_id))
+
+
+def current_tree(store: ArtifactStore, run_id: str, labels: pd.DataFrame) -> dict:
+    """The curated topic tree (JSON-ready) of the layers approved so far."""
+    return topic_tree(approved_layers(store, run_id), labels)

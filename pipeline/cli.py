@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -70,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", metavar="RUN")
     export.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default: csv)")
     export.add_argument("--output", type=Path, required=True, help="file to write")
+    export.add_argument("--tree", type=Path, help="also write the curated topic tree as JSON here")
+
+    propose = add("propose-labels", "Propose labels for a run's topics from a previous run's approved mapping.")
+    propose.add_argument("run_id", metavar="RUN")
+    propose.add_argument("--previous", required=True, metavar="RUN", help="the earlier run whose labels to carry over")
+    propose.add_argument("--layer", type=int, help="layer (default: the one the run waits at)")
+    propose.add_argument("--min-confidence", type=float, default=0.5, help="propose only matches this good (default 0.5)")
+    propose.add_argument("--accept-above", type=float,
+                         help="rename the topics whose proposal is at least this confident and save a new version")
+    propose.add_argument("--by", default=None, help="who accepts (default: your user name)")
 
     sample = commands.add_parser("sample", help="Write generated sample opportunity records (with their true use cases).",
                                  description="Write generated sample opportunity records (with their true use cases).")
@@ -179,19 +190,12 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:
-    from backend.errors import RunStateError
     from backend.mapping_store import load_version
-    from backend.runs import load_run
 
     store = open_store(args.store)
-    record = load_run(store, args.run_id)
-    layer = args.layer or (int(record.waiting_at.removeprefix("curate-layer")) if record.waiting_at else None)
-    if layer is None:
-        raise RunStateError(f"Run {args.run_id} waits at no layer.", "Name one with --layer.")
+    layer = args.layer or _waiting_layer(store, args.run_id)
     mapping = load_version(store, args.run_id, layer)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    import json
-
     args.output.write_text(json.dumps(mapping.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"Wrote layer-{layer} mapping version {mapping.version} to {args.output}.")
     print(f"Edit labels, statuses ('kept', 'merged', 'discarded'), merged_into and drill_down, then:\n"
@@ -218,6 +222,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         labels.to_parquet(args.output, index=False)
     print(f"Wrote {len(labels)} labels to {args.output}.")
+    if args.tree:
+        from backend.steps import current_tree
+
+        args.tree.write_text(json.dumps(current_tree(store, args.run_id, labels), indent=2, ensure_ascii=False),
+                             encoding="utf-8")
+        print(f"Wrote the topic tree to {args.tree}.")
+    return 0
+
+
+def cmd_propose_labels(args: argparse.Namespace) -> int:
+    from backend.curation.label_transfer import apply_proposals
+    from backend.curation.previous_run import propose_from_previous_run
+    from backend.curation.session import CurationSession
+
+    store = open_store(args.store)
+    layer = args.layer or _waiting_layer(store, args.run_id)
+    proposals = propose_from_previous_run(store, args.run_id, layer, args.previous, args.min_confidence)
+    session = CurationSession(store, args.run_id, layer, args.by or _user())
+    print(f"{len(proposals)} of {len(session.result.topics)} layer-{layer} topics match a topic of run {args.previous}:")
+    for key, proposal in sorted(proposals.items(), key=lambda kv: -kv[1].confidence):
+        current = session.mapping.topics[key].label
+        print(f"  {key:>6}  {current[:40]:<40} -> {proposal.label[:40]:<40} confidence {proposal.confidence:.2f}")
+    if args.accept_above is None:
+        print("Accept with --accept-above CONFIDENCE (e.g. 0.8); the others keep their labels.")
+        return 0
+    accepted = [k for k, p in proposals.items() if p.confidence >= args.accept_above]
+    if not accepted:
+        print(f"No proposal reaches {args.accept_above}; nothing changed.")
+        return 0
+    for op in apply_proposals(session.mapping, session.index, proposals, accepted, session.user).operations[
+        len(session.mapping.operations):
+    ]:
+        session.apply(op)
+    saved = session.save()
+    print(f"Renamed {len(accepted)} topic(s); saved as version {saved.version}.")
     return 0
 
 
@@ -236,6 +275,7 @@ COMMANDS = {
     "reject": cmd_reject,
     "mapping": cmd_mapping,
     "export": cmd_export,
+    "propose-labels": cmd_propose_labels,
     "sample": cmd_sample,
 }
 
@@ -279,6 +319,16 @@ def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> No
         print(f"  export: topic-curator export {run_id} --format csv --output labels.csv --store {store.uri()}")
     elif record.status in {"failed", "rejected"}:
         print(f"{record.status}: {record.error or 'see topic-curator status ' + run_id}")
+
+
+def _waiting_layer(store: ArtifactStore, run_id: str) -> int:
+    from backend.errors import RunStateError
+    from backend.runs import load_run
+
+    waiting = load_run(store, run_id).waiting_at
+    if waiting is None:
+        raise RunStateError(f"Run {run_id} waits at no layer.", "Name one with --layer.")
+    return int(waiting.removeprefix("curate-layer"))
 
 
 def _user() -> str:

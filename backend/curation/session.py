@@ -62,10 +62,7 @@ class CurationSession:
     @cached_property
     def keyword_index(self) -> KeywordIndex:
         """The layer's document-term matrix, built on first use (keywords, previews)."""
-        docs = self.store.read_parquet(f"runs/{self.run_id}/preprocess/docs.parquet")
-        texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(self.index.ids).fillna("")
-        layer = load_run(self.store, self.run_id).typed_settings.layer
-        return KeywordIndex.from_texts(texts.tolist(), layer.ngram_range, layer.min_df)
+        return build_keyword_index(self.store, self.run_id, self.index)
 
     def keywords(self) -> dict[str, Keywords]:
         return self.keyword_index.for_mapping(self.mapping, self.index)
@@ -145,3 +142,11 @@ class CurationSession:
                 pass
         # Saved by someone else since: keep the operations for rebase(), apply nothing silently.
         self.stale_draft = operations
+
+
+def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex) -> KeywordIndex:
+    """Document-term counts of a layer's documents, with the run's own vectorizer settings."""
+    docs = store.read_parquet(f"runs/{run_id}/preprocess/docs.parquet")
+    texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(index.ids).fillna("")
+    layer = load_run(store, run_id).typed_settings.layer
+    return KeywordIndex.from_texts(texts.tolist(), layer.ngram_range, layer.min_df)

@@ -51,3 +51,15 @@ def test_one_row_per_input_in_input_order_before_any_deeper_layer():
     assert labels["id"].tolist() == ["y", "x"]
     assert labels["path"].tolist() == ["Only", "Only"]
     assert label_counts(labels).to_dict("records") == [{"path": "Only", "documents": 2}]
+
+
+def test_documents_placed_by_a_person_say_so():
+    from dataclasses import replace
+
+    l1 = layer(1, {"a": "0", "b": "0", "c": "1"}, {"0": None, "1": None, "2": None})
+    decisions = {"0": TopicDecision("Invoices"), "1": TopicDecision("Chatbots"),
+                 "2": TopicDecision("Voice bots", origin="person", split_from="1")}
+    m1 = replace(mapping(1, decisions), assignments={"b": "1", "c": "2"})
+    labels = final_labels(["a", "b", "c"], [(l1, m1)]).set_index("id")
+    assert labels["layer1_label"].tolist() == ["Invoices", "Chatbots", "Voice bots"]
+    assert labels["label_source"].tolist() == ["model", "person", "person"]

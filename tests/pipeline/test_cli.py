@@ -102,3 +102,41 @@ def test_sample_command_writes_records(tmp_path, capsys):
     out = tmp_path / "sample.csv"
     assert main(["sample", "--rows", "50", "--output", str(out)]) == 0
     assert len(pd.read_csv(out)) == 50
+
+
+def test_labels_carry_over_to_a_repeated_run(tmp_path, config, input_csv, capsys):
+    store = str(tmp_path / "store")
+    common = ["--input", str(input_csv), "--config", str(config), "--store", store]
+    assert main(["run", *common, "--run-id", "march"]) == 0
+    mapping_file = tmp_path / "march.json"
+    assert main(["mapping", "march", "--output", str(mapping_file), "--store", store]) == 0
+    mapping = json.loads(mapping_file.read_text())
+    for key, topic in mapping["topics"].items():
+        topic["label"] = f"Use case {key}"
+    mapping_file.write_text(json.dumps(mapping))
+    assert main(["approve", "march", "--mapping", str(mapping_file), "--store", store]) == 0
+    assert main(["run", *common, "--run-id", "april"]) == 0
+    capsys.readouterr()
+
+    assert main(["propose-labels", "april", "--previous", "march", "--store", store]) == 0
+    listing = capsys.readouterr().out
+    assert "match a topic of run march" in listing and "-> Use case" in listing
+    assert main(["propose-labels", "april", "--previous", "march", "--accept-above", "0.9", "--store", store]) == 0
+    assert "saved as version 2" in capsys.readouterr().out
+    april = tmp_path / "april.json"
+    assert main(["mapping", "april", "--output", str(april), "--store", store]) == 0
+    labels = [t["label"] for t in json.loads(april.read_text())["topics"].values()]
+    assert sum(label.startswith("Use case") for label in labels) >= 15
+
+
+def test_export_writes_the_topic_tree(tmp_path, config, input_csv):
+    store = str(tmp_path / "store")
+    assert main(["run", "--input", str(input_csv), "--config", str(config), "--store", store,
+                 "--run-id", "t", "--auto-approve"]) == 0
+    tree_file = tmp_path / "tree.json"
+    assert main(["export", "t", "--output", str(tmp_path / "l.csv"), "--tree", str(tree_file), "--store", store]) == 0
+    tree = json.loads(tree_file.read_text())
+    assert tree["format"] == "topic-curator/tree"
+    roots = tree["topics"]
+    assert sum(node["documents"] for node in roots) >= 390
+    assert any(node["children"] for node in roots)
