@@ -96,6 +96,8 @@ class LocalRunner:
         record.status = "running"
         save_run(self.store, record)
         started = time.perf_counter()
+        if self.progress:
+            self.progress(f"{name}: started", 0.0)
         try:
             detail, status = self._do_step(record, name, settings)
         except CuratorError as exc:
