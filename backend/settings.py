@@ -125,6 +125,17 @@ class DrillDownSettings:
 
 
 @dataclass(frozen=True)
+class AppSettings:
+    """The curation app: where it reads runs, who may approve, how much it draws."""
+
+    store: str = "./curator-data"
+    # Empty: anyone with a name may approve. Otherwise only these names (or login e-mails).
+    approvers: tuple[str, ...] = ()
+    # The document map draws at most this many points (a random, fixed sample beyond it).
+    max_map_points: int = 20000
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs; stored in run.json so a run can be resumed exactly."""
 
@@ -133,6 +144,7 @@ class Settings:
     embedding: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     layer: LayerSettings = field(default_factory=LayerSettings)
     drilldown: DrillDownSettings = field(default_factory=DrillDownSettings)
+    app: AppSettings = field(default_factory=AppSettings)
     n_layers: int = 3
     sample_size: int = 5000
     seed: int = 42

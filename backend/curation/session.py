@@ -30,14 +30,32 @@ class Conflict:
     problem: str
 
 
+class LayerContext:
+    """What every session on one layer shares (read-only): the fit, its index, its term counts.
+
+    The app builds it once per layer and hands it to each analyst's session.
+    """
+
+    def __init__(self, store: ArtifactStore, run_id: str, layer: int) -> None:
+        self.store, self.run_id, self.layer = store, run_id, layer
+        self.result: LayerResult = load_layer(store, run_id, layer)
+        self.index = LayerIndex.from_result(self.result)
+
+    @cached_property
+    def keyword_index(self) -> KeywordIndex:
+        return build_keyword_index(self.store, self.run_id, self.index)
+
+
 class CurationSession:
-    def __init__(self, store: ArtifactStore, run_id: str, layer: int, user: str) -> None:
+    def __init__(self, store: ArtifactStore, run_id: str, layer: int, user: str,
+                 context: LayerContext | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.layer = layer
         self.user = user
-        self.result: LayerResult = load_layer(store, run_id, layer)
-        self.index = LayerIndex.from_result(self.result)
+        self.context = context or LayerContext(store, run_id, layer)
+        self.result: LayerResult = self.context.result
+        self.index = self.context.index
         self.history = History(load_version(store, run_id, layer), self.index)
         self.stale_draft: tuple[Operation, ...] = ()
         self._resume_draft()
@@ -59,10 +77,9 @@ class CurationSession:
     def latest_version(self) -> int:
         return load_version(self.store, self.run_id, self.layer).version or 0
 
-    @cached_property
+    @property
     def keyword_index(self) -> KeywordIndex:
-        """The layer's document-term matrix, built on first use (keywords, previews)."""
-        return build_keyword_index(self.store, self.run_id, self.index)
+        return self.context.keyword_index
 
     def keywords(self) -> dict[str, Keywords]:
         return self.keyword_index.for_mapping(self.mapping, self.index)

@@ -8,7 +8,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from backend.sample_data import generate_opportunities
 from backend.settings import settings_from_dict
 from backend.steps import labels_key
-from pipeline.local_runner import LocalRunner
+from backend.runner import LocalRunner
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from backend.curation.session import CurationSession
 from backend.errors import MappingError, SaveConflictError
 from backend.mapping_store import load_version, version_numbers
 from backend.store.local import LocalStore
-from pipeline.local_runner import LocalRunner
+from backend.runner import LocalRunner
 
 
 @pytest.fixture(params=["local", "s3"])

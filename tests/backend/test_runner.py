@@ -11,7 +11,7 @@ from backend.mapping import TopicDecision
 from backend.mapping_store import load_approved, load_version
 from backend.runs import load_run, save_run
 from backend.steps import labels_key
-from pipeline.local_runner import LocalRunner
+from backend.runner import LocalRunner
 
 
 def test_auto_approve_runs_all_three_layers(local_store, fast_settings, sample_records):

@@ -1,5 +1,8 @@
 """The local orchestrator: runs the steps in-process and stops where people must approve.
 
+It lives in backend/ (not pipeline/) so the app can resume a run after an approval without
+importing the command-line layer.
+
 ``start`` validates the input, creates the run and runs until the first curate step, where it
 records a pending approval and returns. ``approve`` saves the approved mapping and resumes into
 the next layer. A step is recorded done only after its artifacts are written, so ``resume`` after
@@ -74,10 +77,20 @@ class LocalRunner:
 
     def approve(self, run_id: str, mapping: Mapping | None = None, approved_by: str | None = None) -> RunRecord:
         """Approve the waiting layer (with ``mapping`` or the latest saved version) and resume."""
-        record, layer = self._waiting_layer(run_id)
-        steps.approve_layer(self.store, run_id, layer, approved_by or self.user, mapping)
-        self._finish_curation(record, layer, f"approved by {approved_by or self.user}")
+        self.approve_only(run_id, mapping=mapping, approved_by=approved_by)
         return self.resume(run_id)
+
+    def approve_only(self, run_id: str, layer: int | None = None, mapping: Mapping | None = None,
+                     approved_by: str | None = None) -> Mapping:
+        """Approve the waiting layer without resuming (the app resumes in the background)."""
+        record, waiting = self._waiting_layer(run_id)
+        if layer is not None and layer != waiting:
+            raise RunStateError(f"Run {run_id} waits at layer {waiting}, not layer {layer}.",
+                                "Reload the page to see where the run is now.")
+        who = approved_by or self.user
+        approved = steps.approve_layer(self.store, run_id, waiting, who, mapping)
+        self._finish_curation(record, waiting, f"approved by {who} (mapping version {approved.version})")
+        return approved
 
     def reject(self, run_id: str, reason: str, rejected_by: str | None = None) -> RunRecord:
         record, layer = self._waiting_layer(run_id)

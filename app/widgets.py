@@ -1,0 +1,54 @@
+"""Small reusable pieces of UI. Errors from the backend become a message, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
+import streamlit as st
+
+from backend.errors import CuratorError
+
+
+@contextmanager
+def user_errors():
+    """Show a CuratorError as a clear message with what to do; nothing else is lost."""
+    try:
+        yield
+    except CuratorError as exc:
+        st.error(f"{exc.problem}" + (f"\n\n**What to do:** {exc.fix}" if exc.fix else ""))
+
+
+def guarded(action: Callable[..., Any], *args: Any, success: str | None = None, **kwargs: Any) -> Any:
+    """Run ``action``; show a CuratorError as a message (returns None) or ``success`` as a toast."""
+    try:
+        result = action(*args, **kwargs)
+    except CuratorError as exc:
+        st.session_state["last_error"] = (exc.problem, exc.fix)
+        return None
+    if success:
+        st.session_state["last_success"] = success
+    return result
+
+
+def show_messages() -> None:
+    """Messages left by callbacks (they run before the page, so they cannot draw themselves)."""
+    error = st.session_state.pop("last_error", None)
+    if error:
+        problem, fix = error
+        st.error(problem + (f"\n\n**What to do:** {fix}" if fix else ""))
+    success = st.session_state.pop("last_success", None)
+    if success:
+        st.success(success)
+
+
+def choose_layer(layers: list[int], key: str = "layer") -> int | None:
+    if not layers:
+        st.info("No layer has been fitted in this run yet.")
+        return None
+    current = st.session_state.get(f"current_{key}")
+    st.session_state[f"current_{key}"] = st.sidebar.radio(
+        "Layer", layers, index=layers.index(current) if current in layers else len(layers) - 1,
+        format_func=lambda n: f"Layer {n}", key=key, horizontal=True)
+    return st.session_state[f"current_{key}"]

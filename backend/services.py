@@ -1,0 +1,220 @@
+"""What the app asks of the backend: runs, approvals, layers, curation views and exports.
+
+Pages call these functions and never touch the store, the file system or a cloud SDK directly.
+Long work (a new run, resuming after an approval) runs in a background thread that writes its
+progress to ``runs/<run_id>/progress.json``, which the app polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from backend.approvals import Approval, load_approval
+from backend.curation.diff import MappingDiff, diff
+from backend.curation.session import CurationSession
+from backend.errors import CuratorError, RunStateError
+from backend.input_data import read_table, validate_table
+from backend.labels import label_counts
+from backend.mapping import Mapping, sort_key, validate
+from backend.mapping_store import load_version
+from backend.runner import LocalRunner
+from backend.runs import RunRecord, list_run_ids, load_run, new_run_id
+from backend.settings import Settings
+from backend.steps import current_labels, current_tree, docs_key, records_key
+from backend.store import ArtifactStore
+
+logger = logging.getLogger(__name__)
+
+
+# Runs ---------------------------------------------------------------------------------------
+
+def list_runs(store: ArtifactStore) -> pd.DataFrame:
+    rows = []
+    for run_id in reversed(list_run_ids(store)):
+        record = load_run(store, run_id)
+        rows.append({"run": run_id, "status": record.status, "waiting at": record.waiting_at or "",
+                     "documents": record.input.get("n_docs"), "created": record.created_at,
+                     "updated": record.updated_at})
+    return pd.DataFrame(rows, columns=["run", "status", "waiting at", "documents", "created", "updated"])
+
+
+def read_upload(name: str, data: bytes, settings: Settings) -> pd.DataFrame:
+    """An uploaded CSV or Parquet file as a table (the same checks as the command line)."""
+    suffix = "".join(Path(name).suffixes[-2:]) or Path(name).suffix
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        frame = read_table(path, settings.input.encoding)
+    frame.attrs["source"] = name
+    return frame
+
+
+def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, user: str,
+              run_id: str | None = None) -> str:
+    """Check the input now (errors reach the page), then run up to layer 1 in the background."""
+    validate_table(records, settings.input.id_column, settings.input.text_columns)
+    run_id = run_id or new_run_id()
+    _in_background(store, run_id, lambda runner: runner.start(records, settings, run_id), user)
+    return run_id
+
+
+def approve_and_resume(store: ArtifactStore, run_id: str, user: str, settings: Settings) -> Mapping:
+    """Approve the waiting layer's latest saved version, then resume the run in the background.
+
+    The approval itself is a conditional write done here, before the thread starts: a second
+    click, a second tab or a reload gets "already approved" and never resumes the run twice.
+    """
+    check_may_approve(user, settings)
+    record = load_run(store, run_id)
+    if record.waiting_at is None:
+        raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).")
+    layer = int(record.waiting_at.removeprefix("curate-layer"))
+    runner = LocalRunner(store, user=user)
+    approved = runner.approve_only(run_id, layer)
+    _in_background(store, run_id, lambda r: r.resume(run_id), user)
+    return approved
+
+
+def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings) -> RunRecord:
+    check_may_approve(user, settings)
+    return LocalRunner(store, user=user).reject(run_id, reason)
+
+
+def check_may_approve(user: str, settings: Settings) -> None:
+    if not user.strip():
+        raise RunStateError("Enter your name first: approvals record who made them.")
+    allowed = [a.lower() for a in settings.app.approvers]
+    if allowed and user.strip().lower() not in allowed:
+        raise RunStateError(f"{user} is not on the approver list.",
+                            f"Ask one of {', '.join(settings.app.approvers)} to approve.")
+
+
+def progress(store: ArtifactStore, run_id: str) -> dict | None:
+    key = f"runs/{run_id}/progress.json"
+    return store.read_json(key) if store.exists(key) else None
+
+
+class StoreProgress:
+    """A progress callback that keeps the latest stage in the store (at most once a second)."""
+
+    def __init__(self, store: ArtifactStore, run_id: str, interval: float = 1.0) -> None:
+        self.store, self.run_id, self.interval = store, run_id, interval
+        self._last = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if fraction not in (0.0, 1.0) and now - self._last < self.interval:
+            return
+        self._last = now
+        self.store.write_json(f"runs/{self.run_id}/progress.json",
+                              {"stage": stage, "fraction": round(float(fraction), 3), "at": time.time()})
+
+
+def _in_background(store: ArtifactStore, run_id: str, work, user: str) -> threading.Thread:
+    def target() -> None:
+        try:
+            work(LocalRunner(store, StoreProgress(store, run_id), user=user))
+        except CuratorError as exc:  # recorded in run.json by the runner; the page shows it
+            logger.warning("run %s stopped: %s", run_id, exc.problem)
+        except Exception:
+            logger.exception("run %s failed", run_id)
+
+    thread = threading.Thread(target=target, name=f"run-{run_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+# Approvals ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ApprovalSummary:
+    approval: Approval
+    mapping: Mapping
+    counts: dict[str, int]
+    changes: MappingDiff
+    problem: str | None  # why approving would fail now, if it would
+
+
+def approval_summary(store: ArtifactStore, run_id: str) -> ApprovalSummary | None:
+    """What Approve would send for the run's waiting step (None when it waits for nothing)."""
+    record = load_run(store, run_id)
+    if record.waiting_at is None:
+        return None
+    approval = load_approval(store, run_id, record.waiting_at)
+    mapping = load_version(store, run_id, approval.layer)
+    first = load_version(store, run_id, approval.layer, 1)
+    counts = {status: sum(d.status == status for d in mapping.topics.values())
+              for status in ("kept", "merged", "discarded", "split")}
+    counts["drill_down"] = len(mapping.drill_down_topics)
+    problem = None
+    try:
+        from backend.layer_result import load_layer
+
+        validate(mapping, load_layer(store, run_id, approval.layer), run_id)
+    except CuratorError as exc:
+        problem = exc.problem
+    return ApprovalSummary(approval, mapping, counts, diff(first, mapping), problem)
+
+
+# Layers and curation ------------------------------------------------------------------------
+
+def fitted_layers(store: ArtifactStore, run_id: str) -> list[int]:
+    return [n for n in (1, 2, 3) if store.exists(f"runs/{run_id}/layer{n}/topics.json")
+            and store.list(f"runs/{run_id}/mapping/layer{n}")]
+
+
+def topics_table(session: CurationSession) -> pd.DataFrame:
+    """One row per kept topic of the session's current mapping: what the tables show."""
+    keywords = session.keywords()
+    sizes = session.index.sizes(session.mapping)
+    rows = []
+    for key, decision in sorted(session.mapping.topics.items(), key=lambda kv: sort_key(kv[0])):
+        if decision.status != "kept":
+            continue
+        rows.append({"topic": key, "label": decision.label, "documents": sizes.get(key, 0),
+                     "keywords": ", ".join(w for w, _ in keywords.get(key, [])[:8]),
+                     "drill down": decision.drill_down, "note": decision.note,
+                     "made by": "person" if decision.origin == "person" else "model"})
+    return pd.DataFrame(rows, columns=["topic", "label", "documents", "keywords", "drill down", "note", "made by"])
+
+
+def layer_documents(session: CurationSession) -> pd.DataFrame:
+    """Every document of the layer: id, 2-D position, current topic and label, raw text."""
+    docs = session.store.read_parquet(docs_key(session.run_id))
+    text = docs.set_index(docs["id"].astype(str))["text_raw"]
+    frame = session.result.assignments[["id", "x", "y"]].copy()
+    frame["id"] = frame["id"].astype(str)
+    frame["topic"] = session.index.membership(session.mapping)
+    frame["label"] = [session.mapping.topics[k].label if k else "Unassigned/other" for k in frame["topic"]]
+    frame["text"] = frame["id"].map(text).fillna("")
+    return frame
+
+
+def search_documents(documents: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:
+    """Documents whose text contains every word of ``query`` (case-insensitive)."""
+    mask = pd.Series(True, index=documents.index)
+    for word in query.lower().split():
+        mask &= documents["text"].str.lower().str.contains(word, regex=False)
+    return documents[mask].head(limit)
+
+
+# Exports ------------------------------------------------------------------------------------
+
+def export_labels(store: ArtifactStore, run_id: str) -> tuple[pd.DataFrame, dict, bool]:
+    """Final labels, the topic tree, and whether the run is complete (else: layers so far)."""
+    record = load_run(store, run_id)
+    records = store.read_parquet(records_key(run_id))
+    ids = records[record.typed_settings.input.id_column].astype(str).tolist()
+    labels = current_labels(store, run_id, ids)
+    return labels, current_tree(store, run_id, labels), record.status == "completed"
+
+
+def labels_summary(labels: pd.DataFrame) -> pd.DataFrame:
+    return label_counts(labels)

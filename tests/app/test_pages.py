@@ -1,0 +1,148 @@
+"""Every page does real work under AppTest; errors show as messages, never tracebacks."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from backend.mapping_store import load_approved, load_version
+from tests.app.conftest import mark_for_drill_down, open_app, table_with, wait_for
+
+
+def test_runs_page_shows_the_waiting_approval(app_store):
+    at = open_app()
+    assert at.title[0].value == "Runs & approvals"
+    assert [s.value for s in at.subheader] == ["Run demo: waiting", "Waiting for approval: curate-layer1"]
+    assert any("20 topics kept" in m.value for m in at.markdown)
+
+
+def test_rename_then_undo_then_save(app_store):
+    at = open_app("curate")
+    at.selectbox(key="rename_topic").set_value("0")
+    at.text_input(key="rename_label").input("Invoice automation").run()
+    at.button(key="rename").click().run()
+    assert not at.exception
+    history = table_with(at, "change")
+    assert "rename 0 to 'Invoice automation'" in history["change"].tolist()
+    at.button(key="undo").click().run()
+    assert "History" in [s.value for s in at.subheader]
+    assert any("No changes yet" in c.value for c in at.caption)
+    at.button(key="redo").click().run()
+    at.button(key="save").click().run()
+    assert any("Saved as version 2" in s.value for s in at.success)
+    assert load_version(app_store, "demo", 1).topics["0"].label == "Invoice automation"
+
+
+def test_merge_and_split_with_preview(app_store):
+    at = open_app("curate")
+    at.multiselect(key="merge_topics").set_value(["1", "2"]).run()
+    assert any("Keywords after the merge" in m.value for m in at.markdown)
+    at.button(key="merge").click().run()
+    at.selectbox(key="split_topic").set_value("0").run()
+    at.slider(key="split_k").set_value(2).run()
+    at.button(key="preview_split").click().run()
+    assert table_with(at, "new topic")["documents"].sum() > 0
+    at.button(key="apply_split").click().run()
+    at.button(key="save").click().run()
+    saved = load_version(app_store, "demo", 1)
+    assert saved.topics["2"].status == "merged" and saved.topics["0"].status == "split"
+
+
+def test_a_stale_save_is_explained_and_the_work_replayed(app_store):
+    from backend.curation.operations import Rename
+    from backend.curation.session import CurationSession
+
+    at = open_app("curate")
+    at.selectbox(key="rename_topic").set_value("3")
+    at.text_input(key="rename_label").input("Mine").run()
+    at.button(key="rename").click().run()
+    other = CurationSession(app_store, "demo", 1, "ben")
+    other.apply(Rename(topic="4", label="Theirs"))
+    other.save()
+    at.button(key="save").click().run()
+    assert any("ben saved version 2" in w.value for w in at.warning)
+    at.button(key="rebase").click().run()
+    at.button(key="save").click().run()
+    latest = load_version(app_store, "demo", 1)
+    assert latest.version == 3 and latest.topics["3"].label == "Mine" and latest.topics["4"].label == "Theirs"
+    assert not at.exception
+
+
+def test_approve_resumes_in_the_background_once(app_store):
+    mark_for_drill_down(app_store, "0", "1")
+    at = open_app()
+    at.button(key="approve").click().run()
+    assert not at.exception
+    assert any("Approved layer 1" in s.value for s in at.success)
+    record = wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2" or r.status == "failed")
+    assert record.status == "waiting", record.error
+    assert load_approved(app_store, "demo", 1).approved_by == "ana"
+    # A second tab that still shows layer 1 cannot approve it again.
+    from backend import services
+    from backend.errors import RunStateError
+    from backend.settings import Settings
+
+    try:
+        services.approve_and_resume(app_store, "demo", "ben", Settings())
+    except RunStateError:
+        pass
+    assert load_approved(app_store, "demo", 1).approved_by == "ana"
+
+
+def test_reject_needs_a_reason_and_stops_the_run(app_store):
+    at = open_app()
+    assert at.button(key="reject").disabled
+    at.text_input(key="reject_reason").input("topics are noise").run()
+    at.button(key="reject").click().run()
+    assert any("rejected" in s.value for s in at.success)
+    assert wait_for(app_store, "demo", lambda r: r.status == "rejected")
+
+
+def test_approver_list_is_enforced(app_store, tmp_path, monkeypatch):
+    import json
+
+    import streamlit as st
+
+    from tests.conftest import FAST_SETTINGS
+
+    config = tmp_path / "approvers.json"
+    config.write_text(json.dumps({**FAST_SETTINGS, "app": {"approvers": ["carla"]}}))
+    monkeypatch.setenv("TOPIC_CURATOR_CONFIG", str(config))
+    st.cache_resource.clear()
+    at = open_app(user="ana")
+    at.button(key="approve").click().run()
+    assert any("not on the approver list" in e.value for e in at.error)
+    assert load_approved(app_store, "demo", 1) is None
+
+
+def test_invalid_upload_is_a_message(app_store):
+    from backend import services
+    from backend.errors import InputDataError
+    from backend.settings import Settings
+
+    try:
+        services.read_upload("notes.txt", b"hello", Settings())
+    except InputDataError as exc:
+        assert ".txt" in exc.problem
+    else:
+        raise AssertionError("a .txt upload must be refused")
+
+
+def test_explorer_and_export(app_store):
+    at = open_app("explorer")
+    topics = table_with(at, "keywords")
+    assert len(topics) == 20 and topics["documents"].sum() == 398
+    at.text_input(key="search").input("invoice").run()
+    found = table_with(at, "text")
+    assert len(found) and found["text"].str.lower().str.contains("invoice").all()
+
+    at = open_app("export")
+    assert any("approve layer 1 first" in i.value for i in at.info)
+    mark_for_drill_down(app_store, "0")
+    at = open_app()
+    at.button(key="approve").click().run()
+    wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2")
+    at.switch_page("../pages/export.py").run()
+    assert not at.exception
+    assert any("not complete" in w.value for w in at.warning)
+    preview = table_with(at, "path")
+    assert isinstance(preview, pd.DataFrame) and preview["layer1_label"].notna().all() | preview["path"].eq("No text").any()
