@@ -105,6 +105,13 @@ with st.expander("Rename a topic", expanded=True):
     st.button("Rename", key="rename", disabled=not new_label.strip(),
               on_click=apply, args=(Rename(topic=rename_topic, label=new_label, by=user),))
 
+with st.expander("Drill down"):
+    drill_topic = st.selectbox("Topic", keys, format_func=describe, key="drill_topic")
+    marked = bool(topics.set_index("topic").loc[drill_topic, "drill down"]) if drill_topic else False
+    st.caption("Marked topics are split into sub-topics by the next layer once this layer is approved.")
+    st.button("Unmark for drill-down" if marked else "Mark for drill-down", key="drill",
+              on_click=apply, args=(DrillDown(topic=drill_topic, on=not marked, by=user),))
+
 # Merge ---------------------------------------------------------------------------------------
 with st.expander("Merge topics"):
     chosen = st.multiselect("Topics to merge", keys, format_func=describe, key="merge_topics")
