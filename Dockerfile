@@ -1,5 +1,5 @@
-# One image for the pipeline steps (and, later, the app). Code is baked in, so a SageMaker
-# pipeline definition built against this image needs no upload at run time.
+# One image: it serves the curation app, and its entry points run the pipeline steps.
+# Code is baked in, so a SageMaker pipeline built on this image needs no upload at run time.
 FROM python:3.11-slim
 
 # The same installs as the Makefile: torch pinned first so pip takes no CUDA wheels by accident.
@@ -11,22 +11,27 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
-    NUMBA_CACHE_DIR=/tmp/numba-cache
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    TOPIC_CURATOR_STORE=/data
 
 WORKDIR /opt/topic-curator
 
 RUN pip install torch==2.13.0 ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 
-# Dependencies first (cached layer), then the code.
 COPY pyproject.toml README.md ./
 COPY backend ./backend
 COPY pipeline ./pipeline
+COPY app ./app
+COPY pages ./pages
+COPY streamlit_config.toml ./.streamlit/config.toml
 RUN pip install . \
     && useradd --create-home --uid 1000 curator \
     && mkdir -p /data && chown curator /data
 
 USER curator
-WORKDIR /data
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() != b'ok')"
 
-ENTRYPOINT ["topic-curator"]
-CMD ["--help"]
+# Default: serve the app on all interfaces. Pipeline steps: `docker run IMAGE topic-curator run ...`.
+CMD ["streamlit", "run", "app/main.py", "--server.address", "0.0.0.0"]

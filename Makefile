@@ -1,14 +1,15 @@
 # Two commands set up a fresh machine (see README):
-#   make run    install into .venv, then run the local pipeline on the bundled sample data
-#   make test   install into .venv (with test tools), then run every test
+#   make run    install into .venv, run the local pipeline on the bundled sample, start the app
+#   make test   install into .venv (with test tools and Chromium), then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 STORE ?= ./curator-data
+PORT ?= 8501
 ARGS ?=
 
-.PHONY: install run test bench clean
+.PHONY: install run app test browser bench clean
 
 install: $(STAMP)
 
@@ -21,14 +22,27 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+# The sample run waits at layer 1's approval; running it again resumes it (nothing is redone).
 run: $(STAMP)
-	$(BIN)/topic-curator run --store $(STORE) $(ARGS)
+	$(BIN)/topic-curator run --store $(STORE) --run-id sample $(ARGS)
+	$(MAKE) --no-print-directory app
 
-test: $(STAMP)
+app: $(STAMP)
+	mkdir -p .streamlit && cp streamlit_config.toml .streamlit/config.toml
+	@echo "topic-curator app: http://127.0.0.1:$(PORT)  (store: $(STORE); Ctrl+C stops it)"
+	TOPIC_CURATOR_STORE=$(STORE) $(BIN)/streamlit run app/main.py --server.port $(PORT)
+
+# The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser test."; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .streamlit test-artifacts

@@ -75,7 +75,7 @@ class AutoThresholdBirch(ClusterMixin, BaseEstimator):
 
 
 def _count_subclusters(X: np.ndarray, threshold: float, branching_factor: int) -> int:
-    birch = Birch(threshold=threshold, branching_factor=branching_factor, n_clusters=None).fit(X)
+    birch = Birch(threshold=threshold, branching_factor=branching_factor, n_clusters=None, compute_labels=False).fit(X)
     return len(birch.subcluster_centers_)
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from backend.approvals import Approval, load_approval
@@ -22,12 +23,12 @@ from backend.curation.session import CurationSession
 from backend.errors import CuratorError, RunStateError
 from backend.input_data import read_table, validate_table
 from backend.labels import label_counts
-from backend.mapping import Mapping, sort_key, validate
+from backend.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
 from backend.mapping_store import load_version
 from backend.runner import LocalRunner
 from backend.runs import RunRecord, list_run_ids, load_run, new_run_id
 from backend.settings import Settings
-from backend.steps import current_labels, current_tree, docs_key, records_key
+from backend.steps import current_labels, current_tree, records_key
 from backend.store import ArtifactStore
 
 logger = logging.getLogger(__name__)
@@ -187,13 +188,13 @@ def topics_table(session: CurationSession) -> pd.DataFrame:
 
 def layer_documents(session: CurationSession) -> pd.DataFrame:
     """Every document of the layer: id, 2-D position, current topic and label, raw text."""
-    docs = session.store.read_parquet(docs_key(session.run_id))
-    text = docs.set_index(docs["id"].astype(str))["text_raw"]
     frame = session.result.assignments[["id", "x", "y"]].copy()
     frame["id"] = frame["id"].astype(str)
-    frame["topic"] = session.index.membership(session.mapping)
-    frame["label"] = [session.mapping.topics[k].label if k else "Unassigned/other" for k in frame["topic"]]
-    frame["text"] = frame["id"].map(text).fillna("")
+    codes, keys = session.index.membership_codes(session.mapping)
+    names = np.array([f"{k}: {session.mapping.topics[k].label}" for k in keys] + [UNASSIGNED_LABEL], dtype=object)
+    frame["topic"] = np.array(keys + [""], dtype=object)[codes]
+    frame["label"] = names[codes]  # code -1 (discarded) picks the last name
+    frame["text"] = session.context.texts.to_numpy()
     return frame
 
 

@@ -115,9 +115,20 @@ def run_layer(
             on_model=lambda parent, model: save_bertopic(store, model_key(run_id, layer, parent), model, embedder_name),
         )
     save_layer(store, run_id, result)
+    save_doc_terms(store, run_id, result, docs, settings)
     if not store.list(mapping_prefix(run_id, layer)):
         save_version(store, initial_mapping(run_id, result), SYSTEM_USER)
     return result
+
+
+def save_doc_terms(store: ArtifactStore, run_id: str, result: LayerResult, docs: pd.DataFrame, settings: Settings) -> None:
+    """Term counts of the layer's documents, so curation recomputes keywords without re-reading texts."""
+    from backend.curation.keywords import KeywordIndex
+    from backend.curation.session import doc_terms_key
+
+    texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(result.assignments["id"].astype(str))
+    index = KeywordIndex.from_texts(texts.fillna("").tolist(), settings.layer.ngram_range, settings.layer.min_df)
+    store.write_bytes(doc_terms_key(run_id, result.layer), index.to_bytes())
 
 
 def require_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping:

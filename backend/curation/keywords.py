@@ -8,6 +8,7 @@ second or two at a million documents. The weighting is BERTopic's c-TF-IDF with
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,20 @@ class KeywordIndex:
         except ValueError:  # no term at all (every text empty)
             return cls(sp.csr_matrix((len(texts), 0)), [])
         return cls(matrix, vectorizer.get_feature_names_out())
+
+    def to_bytes(self) -> bytes:
+        """Plain arrays (no pickle): CSR parts and the vocabulary."""
+        buffer = io.BytesIO()
+        matrix = self.doc_term
+        np.savez(buffer, data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
+                 shape=np.array(matrix.shape), vocabulary=self.vocabulary.astype(str))
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "KeywordIndex":
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
+            return cls(matrix, arrays["vocabulary"].tolist())
 
     def keywords(self, codes: np.ndarray, n_classes: int, top_n: int = 10) -> list[Keywords]:
         """Top words per class for documents labelled ``codes`` (0..n_classes-1; -1 ignored)."""

@@ -15,6 +15,9 @@ from backend.layer_model import AutoThresholdBirch
 from backend.mapping import Mapping
 
 
+SPLIT_SAMPLE = 5000
+
+
 @dataclass(frozen=True)
 class SplitPreview:
     operation: Split  # apply it to accept the preview
@@ -42,7 +45,13 @@ def preview_split(mapping: Mapping, topic: str, k: int, index: LayerIndex, keywo
     if index.reduced is None or len(index.reduced) != len(index):
         raise MappingError("This layer has no reduced embeddings stored, so it cannot be re-clustered.",
                            "Split by selecting documents instead.")
-    labels = AutoThresholdBirch(n_clusters=k).fit(index.reduced[members]).labels_
+    points = index.reduced[members]
+    # BIRCH inserts points one by one in Python: fit it on a fixed sample, then assign the rest
+    # (a 262k-document topic splits in about a second instead of a minute).
+    sample = points
+    if len(points) > SPLIT_SAMPLE:
+        sample = points[np.random.default_rng(0).choice(len(points), SPLIT_SAMPLE, replace=False)]
+    labels = AutoThresholdBirch(n_clusters=k).fit(sample).predict(points)
     order = np.argsort(-np.bincount(labels, minlength=k), kind="stable")
     groups = tuple(tuple(index.ids[members[labels == g]]) for g in order if (labels == g).any())
     return preview_split_groups(mapping, topic, groups, index, keywords, by, reason)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import pandas as pd
 from functools import cached_property
 
 from backend.curation.history import History
@@ -43,7 +45,13 @@ class LayerContext:
 
     @cached_property
     def keyword_index(self) -> KeywordIndex:
-        return build_keyword_index(self.store, self.run_id, self.index)
+        return build_keyword_index(self.store, self.run_id, self.index, self.layer)
+
+    @cached_property
+    def texts(self) -> pd.Series:
+        """Each document's original text, by id (for hovers, tables and search)."""
+        docs = self.store.read_parquet(f"runs/{self.run_id}/preprocess/docs.parquet", columns=["id", "text_raw"])
+        return docs.set_index(docs["id"].astype(str))["text_raw"].reindex(self.index.ids).fillna("")
 
 
 class CurationSession:
@@ -161,9 +169,17 @@ class CurationSession:
         self.stale_draft = operations
 
 
-def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex) -> KeywordIndex:
-    """Document-term counts of a layer's documents, with the run's own vectorizer settings."""
+def doc_terms_key(run_id: str, layer: int) -> str:
+    return f"runs/{run_id}/layer{layer}/doc_terms.npz"
+
+
+def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, layer: int | None = None) -> KeywordIndex:
+    """Document-term counts of a layer's documents: stored at fit time, else built from the texts."""
+    if layer is not None and store.exists(doc_terms_key(run_id, layer)):
+        stored = KeywordIndex.from_bytes(store.read_bytes(doc_terms_key(run_id, layer)))
+        if stored.doc_term.shape[0] == len(index):
+            return stored
     docs = store.read_parquet(f"runs/{run_id}/preprocess/docs.parquet")
     texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(index.ids).fillna("")
-    layer = load_run(store, run_id).typed_settings.layer
-    return KeywordIndex.from_texts(texts.tolist(), layer.ngram_range, layer.min_df)
+    settings = load_run(store, run_id).typed_settings.layer
+    return KeywordIndex.from_texts(texts.tolist(), settings.ngram_range, settings.min_df)

@@ -54,8 +54,8 @@ class ArtifactStore(ABC):
         data = json.dumps(value, indent=2, ensure_ascii=False, default=_json_default).encode("utf-8")
         self.write_bytes(key, data, if_absent=if_absent)
 
-    def read_parquet(self, key: str) -> pd.DataFrame:
-        return pd.read_parquet(io.BytesIO(self.read_bytes(key)))
+    def read_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return pd.read_parquet(io.BytesIO(self.read_bytes(key)), columns=columns)
 
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
         buffer = io.BytesIO()

@@ -1,0 +1,125 @@
+"""Server time of the app on a big layer: the first render, warm renders and curation clicks.
+
+    .venv/bin/python bench/app.py --documents 100000
+
+Builds a run with a synthetic layer 1 of N documents (generated sales texts, 20 topics, 2-D
+coordinates) straight into a temporary store, then drives the pages with Streamlit's AppTest and
+times each ``run()``: that is the script's server time (AppTest adds a little overhead of its own).
+Prints a Markdown table for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def build_run(store_dir: Path, n_docs: int, n_topics: int = 20, seed: int = 0) -> None:
+    """A run waiting at layer 1, with every artifact the app reads, without fitting a model."""
+    from backend.layer_result import LayerResult, Topic, save_layer
+    from backend.mapping import initial_mapping
+    from backend.mapping_store import save_version
+    from backend.runs import create_run, load_run, save_run
+    from backend.sample_data import generate_opportunities
+    from backend.settings import Settings
+    from backend.steps import docs_key, open_curation, save_doc_terms, store_input
+    from backend.store.local import LocalStore
+
+    store = LocalStore(store_dir)
+    rng = np.random.default_rng(seed)
+    records = generate_opportunities(n_docs, seed=seed)
+    ids = records["opportunity_id"].astype(str).to_numpy()
+    text = (records["opportunity_name"].fillna("") + ". " + records["description"].fillna("")).str.lower()
+    docs = pd.DataFrame({"id": ids, "text_raw": text, "text_embed": text, "text_keywords": text})
+    weights = rng.dirichlet(np.ones(n_topics) * 2)
+    topics = rng.choice(n_topics, size=n_docs, p=weights)
+    centres = rng.normal(size=(n_topics, 2)) * 10
+    coords = centres[topics] + rng.normal(size=(n_docs, 2))
+    settings = Settings()
+    record = create_run(store, settings, "big", {"n_docs": n_docs})
+    store_input(store, "big", records)
+    store.write_parquet(docs_key("big"), docs)
+    assignments = pd.DataFrame({"id": ids, "topic": topics.astype(str), "parent": None,
+                                "x": coords[:, 0], "y": coords[:, 1]})
+    described = {str(t): Topic(str(t), int((topics == t).sum()), [(f"word{t}", 0.5)], list(ids[topics == t][:5]))
+                 for t in range(n_topics)}
+    result = LayerResult(1, assignments, described, rng.normal(size=(n_docs, 5)).astype(np.float32))
+    save_layer(store, "big", result)
+    save_doc_terms(store, "big", result, docs, settings)
+    save_version(store, initial_mapping("big", result), "bench")
+    open_curation(store, "big", 1)
+    record = load_run(store, "big")
+    for name in ("preprocess", "embed", "layer1"):
+        record.steps[name].status = "done"
+    record.steps["curate-layer1"].status = "waiting"
+    record.status = "waiting"
+    save_run(store, record)
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    at = action()
+    elapsed = time.perf_counter() - started
+    if at is not None and at.exception:
+        raise RuntimeError(at.exception)
+    return elapsed
+
+
+def measure(n_docs: int, repeats: int) -> list[tuple[str, float, float]]:
+    from streamlit.testing.v1 import AppTest
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        build_run(Path(tmp) / "store", n_docs)
+        print(f"built a {n_docs:,}-document run in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+        os.environ["TOPIC_CURATOR_STORE"] = str(Path(tmp) / "store")
+        at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=300)
+        rows.append(("runs page, first render (cold process)", timed(at.run), float("nan")))
+        at.sidebar.text_input(key="user_name").input("bench").run()
+        first = timed(lambda: at.switch_page("../pages/explorer.py").run())
+        rows.append(("explorer, first render of the layer", first, float("nan")))
+        warm = [timed(lambda: at.run()) for _ in range(repeats)]
+        rows.append(("explorer, later renders", statistics.median(warm), max(warm)))
+        timed(lambda: at.switch_page("../pages/curate.py").run())
+        clicks: dict[str, list[float]] = {"rename": [], "merge": [], "undo": [], "move 100 documents": []}
+        for i in range(repeats):
+            at.selectbox(key="rename_topic").set_value("3")
+            at.text_input(key="rename_label").input(f"Label {i}").run()
+            clicks["rename"].append(timed(lambda: at.button(key="rename").click().run()))
+            at.multiselect(key="merge_topics").set_value(["5", "6"]).run()
+            clicks["merge"].append(timed(lambda: at.button(key="merge").click().run()))
+            clicks["undo"].append(timed(lambda: at.button(key="undo").click().run()))
+            at.text_area(key="move_ids").input("\n".join(f"OPP-{j:06d}" for j in range(1 + i * 100, 101 + i * 100)))
+            at.selectbox(key="move_to").set_value("1").run()
+            clicks["move 100 documents"].append(timed(lambda: at.button(key="move").click().run()))
+        for name, values in clicks.items():
+            rows.append((f"curate click: {name}", statistics.median(values), max(values)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rows = measure(args.documents, args.repeats)
+    print(f"| {args.documents:,} documents | median s | max s |")
+    print("|---|---:|---:|")
+    for name, median, worst in rows:
+        print(f"| {name} | {median:.2f} | {'' if worst != worst else f'{worst:.2f}'} |")
+
+
+if __name__ == "__main__":
+    main()
