@@ -66,17 +66,19 @@ def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, u
     return run_id
 
 
-def approve_and_resume(store: ArtifactStore, run_id: str, user: str, settings: Settings) -> Mapping:
-    """Approve the waiting layer's latest saved version, then resume the run in the background.
+def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings) -> Mapping:
+    """Approve ``layer`` (the one the person was shown) at its latest saved version, then resume
+    the run in the background.
 
     The approval itself is a conditional write done here, before the thread starts: a second
-    click, a second tab or a reload gets "already approved" and never resumes the run twice.
+    click, a second tab or a reload gets "already approved" (or "waits at layer N, not layer M")
+    and never approves a layer nobody looked at, nor resumes the run twice.
     """
     check_may_approve(user, settings)
     record = load_run(store, run_id)
     if record.waiting_at is None:
-        raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).")
-    layer = int(record.waiting_at.removeprefix("curate-layer"))
+        raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).",
+                            "Reload the page to see where the run is now.")
     runner = LocalRunner(store, user=user)
     approved = runner.approve_only(run_id, layer)
     _in_background(store, run_id, lambda r: r.resume(run_id), user)

@@ -93,7 +93,7 @@ if summary.problem:
 left, right = st.columns(2)
 with left:
     if st.button("Approve", key="approve", type="primary", disabled=bool(summary.problem)):
-        approved = guarded(services.approve_and_resume, store(), run_id, user, settings())
+        approved = guarded(services.approve_and_resume, store(), run_id, approval.layer, user, settings())
         if approved is not None:
             st.session_state["last_success"] = (
                 f"Approved layer {approval.layer} (mapping version {approved.version}); the run goes on in the background.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from backend.mapping_store import load_approved, load_version
 from tests.app.conftest import mark_for_drill_down, open_app, table_with, wait_for
@@ -76,16 +77,15 @@ def test_approve_resumes_in_the_background_once(app_store):
     record = wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2" or r.status == "failed")
     assert record.status == "waiting", record.error
     assert load_approved(app_store, "demo", 1).approved_by == "ana"
-    # A second tab that still shows layer 1 cannot approve it again.
+    # A second tab that still shows layer 1 cannot approve it again, nor layer 2 unseen.
     from backend import services
     from backend.errors import RunStateError
     from backend.settings import Settings
 
-    try:
-        services.approve_and_resume(app_store, "demo", "ben", Settings())
-    except RunStateError:
-        pass
+    with pytest.raises(RunStateError, match="waits at layer 2, not layer 1"):
+        services.approve_and_resume(app_store, "demo", 1, "ben", Settings())
     assert load_approved(app_store, "demo", 1).approved_by == "ana"
+    assert load_approved(app_store, "demo", 2) is None
 
 
 def test_reject_needs_a_reason_and_stops_the_run(app_store):
@@ -119,12 +119,10 @@ def test_invalid_upload_is_a_message(app_store):
     from backend.errors import InputDataError
     from backend.settings import Settings
 
-    try:
+    with pytest.raises(InputDataError, match=r"\.txt"):
         services.read_upload("notes.txt", b"hello", Settings())
-    except InputDataError as exc:
-        assert ".txt" in exc.problem
-    else:
-        raise AssertionError("a .txt upload must be refused")
+    with pytest.raises(InputDataError, match="description"):
+        services.start_run(app_store, pd.DataFrame({"opportunity_id": ["1"], "descripton": ["x"]}), Settings(), "ana")
 
 
 def test_explorer_and_export(app_store):
