@@ -52,3 +52,22 @@ def choose_layer(layers: list[int], key: str = "layer") -> int | None:
         "Layer", layers, index=layers.index(current) if current in layers else len(layers) - 1,
         format_func=lambda n: f"Layer {n}", key=key, horizontal=True)
     return st.session_state[f"current_{key}"]
+
+
+def page_start(title: str, need_name: bool = False) -> tuple[str, str]:
+    """Title, sidebar (name and run) and pending messages; stops the page when there is no run yet."""
+    from app.state import selected_run, store, user_sidebar
+    from backend.services import list_runs
+
+    st.title(title)
+    user = user_sidebar()
+    runs = list_runs(store())
+    run_id = selected_run(runs["run"].tolist()) if not runs.empty else None
+    if run_id is None:
+        st.info("No runs yet: start one on the Runs & approvals page.")
+        st.stop()
+    if need_name and not user:
+        st.warning("Enter your name in the sidebar: every change records who made it.")
+        st.stop()
+    show_messages()
+    return user, run_id

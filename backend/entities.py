@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from backend.settings import CleaningSettings
+from backend.text_cleaning import field_text
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ def record_names(values: dict[str, object]) -> tuple[str, ...]:
     """The names to remove for one record, longest first so 'Acme Corp' goes before 'Acme'."""
     names: set[str] = set()
     for column, value in values.items():
-        text = _value_text(value)
+        text = field_text(value)
         if not text:
             continue
         is_person = any(hint in column.lower() for hint in _PERSON_COLUMN_HINTS)
@@ -188,17 +189,6 @@ def record_names(values: dict[str, object]) -> tuple[str, ...]:
         if is_person:
             names.update(_word_parts(text))
     return tuple(sorted(names, key=lambda name: (-len(name), name)))
-
-
-def _value_text(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    return str(value).strip()
 
 
 def _name_variants(name: str) -> set[str]:

@@ -106,8 +106,8 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         raise InputDataError(
             f"Input file {path} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
             f"(byte offset {exc.start}{where}) cannot be decoded.",
-            f"Re-save the file as UTF-8, or set input.encoding in the settings to the file's encoding "
-            f"(often cp1252 or latin-1 for files exported from Excel).",
+            "Re-save the file as UTF-8, or set input.encoding in the settings to the file's encoding "
+            "(often cp1252 or latin-1 for files exported from Excel).",
         ) from exc
 
 

@@ -195,9 +195,3 @@ class LocalRunner:
 def _layer_of(step: str) -> int:
     digits = "".join(ch for ch in step if ch.isdigit())
     return int(digits) if digits else 0
-
-
-def now() -> str:
-    from backend.runs import now
-
-    return now()

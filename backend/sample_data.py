@@ -25,6 +25,8 @@ from typing import Callable, Sequence, TypeVar
 import numpy as np
 import pandas as pd
 
+from backend.settings import DEFAULT_TEXT_COLUMNS
+
 __all__ = [
     "COLUMNS",
     "Family",
@@ -450,15 +452,8 @@ USE_CASE_TREE: tuple[Family, ...] = (
 
 TRUTH_COLUMNS = ("true_family", "true_use_case", "true_sub_use_case", "true_path")
 
-# The free-text and product columns; in a few records all of them are empty.
-TEXT_COLUMNS = (
-    "opportunity_name",
-    "description",
-    "customer_needs",
-    "product_name",
-    "product_details",
-    "product_group",
-)
+# The free-text and product columns (the settings' defaults); in a few records all are empty.
+TEXT_COLUMNS = DEFAULT_TEXT_COLUMNS
 
 COLUMNS = (
     "opportunity_id",

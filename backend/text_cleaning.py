@@ -33,7 +33,7 @@ def combine_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def _join_fields(values: Sequence[object]) -> str:
-    parts = [text for text in (_field_text(value) for value in values) if text]
+    parts = [text for text in (field_text(value) for value in values) if text]
     joined = ""
     for part in parts:
         if joined:
@@ -42,7 +42,8 @@ def _join_fields(values: Sequence[object]) -> str:
     return joined
 
 
-def _field_text(value: object) -> str:
+def field_text(value: object) -> str:
+    """A table cell as trimmed text; missing values (None, NaN, NA) become ""."""
     if value is None:
         return ""
     try:

@@ -6,29 +6,19 @@ import pandas as pd
 import streamlit as st
 
 from app.loaders import curation_session
-from app.state import selected_run, store, user_sidebar
-from app.widgets import choose_layer, guarded, show_messages, user_errors
+from app.state import store
+from app.widgets import choose_layer, guarded, page_start, user_errors
 from backend import services
 from backend.curation.diff import diff
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Rename
 from backend.curation.preview import preview_merge, preview_split, preview_split_groups
 from backend.errors import SaveConflictError
 
-st.title("Curate")
-user = user_sidebar()
-runs = services.list_runs(store())
-run_id = selected_run(runs["run"].tolist()) if not runs.empty else None
-if run_id is None:
-    st.info("No runs yet: start one on the Runs & approvals page.")
-    st.stop()
-if not user:
-    st.warning("Enter your name in the sidebar: every change records who made it.")
-    st.stop()
+user, run_id = page_start("Curate", need_name=True)
 layer = choose_layer(services.fitted_layers(store(), run_id))
 if layer is None:
     st.stop()
 session = curation_session(run_id, layer, user)
-show_messages()
 
 
 def apply(op) -> None:

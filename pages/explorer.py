@@ -5,18 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from app.loaders import curation_session
-from app.state import selected_run, settings, store, user_sidebar
-from app.widgets import choose_layer, user_errors
+from app.state import settings, store
+from app.widgets import choose_layer, page_start, user_errors
 from backend import services
 from backend.plots import document_map, hierarchy, keyword_bars, sample_for_map, selected_ids
 
-st.title("Layer explorer")
-user = user_sidebar()
-runs = services.list_runs(store())
-run_id = selected_run(runs["run"].tolist()) if not runs.empty else None
-if run_id is None:
-    st.info("No runs yet: start one on the Runs & approvals page.")
-    st.stop()
+user, run_id = page_start("Layer explorer")
 layer = choose_layer(services.fitted_layers(store(), run_id))
 if layer is None:
     st.stop()

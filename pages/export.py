@@ -7,19 +7,12 @@ import json
 
 import streamlit as st
 
-from app.state import selected_run, store, user_sidebar
-from app.widgets import user_errors
+from app.state import store
+from app.widgets import page_start, user_errors
 from backend import services
 from backend.plots import documents_per_use_case
 
-st.title("Export")
-user_sidebar()
-runs = services.list_runs(store())
-run_id = selected_run(runs["run"].tolist()) if not runs.empty else None
-if run_id is None:
-    st.info("No runs yet: start one on the Runs & approvals page.")
-    st.stop()
-
+_, run_id = page_start("Export")
 with user_errors():
     labels, tree, complete = services.export_labels(store(), run_id)
     if not labels["layer1_label"].notna().any():
