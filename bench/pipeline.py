@@ -65,7 +65,7 @@ def measure(size: int, seed: int) -> dict:
     from backend.sample_data import generate_opportunities
     from backend.settings import settings_from_dict
     from backend.store.local import LocalStore
-    from pipeline.local_runner import LocalRunner
+    from backend.runner import LocalRunner
 
     started = time.perf_counter()
     records = generate_opportunities(size, seed=seed)

@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from backend.runs import load_run, run_key
-    from pipeline.local_runner import LocalRunner
+    from backend.runner import LocalRunner
     from pipeline.progress import ConsoleProgress
 
     store = open_store(args.store)
@@ -161,7 +161,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from backend.mapping import mapping_from_json
-    from pipeline.local_runner import LocalRunner
+    from backend.runner import LocalRunner
     from pipeline.progress import ConsoleProgress
 
     store = open_store(args.store)
@@ -181,7 +181,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    from pipeline.local_runner import LocalRunner
+    from backend.runner import LocalRunner
 
     store = open_store(args.store)
     record = LocalRunner(store, user=args.by or _user()).reject(args.run_id, args.reason)
