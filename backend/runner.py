@@ -151,12 +151,16 @@ class LocalRunner:
         if name == "labels":
             labels = steps.run_labels(self.store, run_id, settings)
             return f"{len(labels)} documents labelled", "done"
+        if name == "model":
+            measured = steps.run_model(self.store, run_id, settings)
+            return (f"nearest-centroid model; agrees with the curated path on "
+                    f"{measured.get('path_agreement', 0):.1%} of {measured.get('documents', 0)} held-out documents"), "done"
         raise RunStateError(f"Unknown step {name!r} in run {run_id}.")
 
     def _skip_rest(self, record: RunRecord, layer: int, why: str) -> None:
         """A layer with nothing to split ends the layering: its curate step and deeper layers skip."""
         for name, state in record.steps.items():
-            if name != "labels" and _layer_of(name) >= layer and state.status == "pending":
+            if name not in {"labels", "model"} and _layer_of(name) >= layer and state.status == "pending":
                 state.status, state.detail = "skipped", why
 
     def _auto_approve(self, record: RunRecord, layer: int, settings: Settings) -> None:

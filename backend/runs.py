@@ -22,11 +22,11 @@ RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def step_names(n_layers: int) -> list[str]:
-    """preprocess, embed, layer1, curate-layer1, ..., labels."""
+    """preprocess, embed, layer1, curate-layer1, ..., labels, model."""
     names = ["preprocess", "embed"]
     for layer in range(1, n_layers + 1):
         names += [f"layer{layer}", f"curate-layer{layer}"]
-    return names + ["labels"]
+    return names + ["labels", "model"]
 
 
 @dataclass

@@ -245,3 +245,32 @@ def current_labels(store: ArtifactStore, run_id: str, ids: list[str]) -> pd.Data
 def current_tree(store: ArtifactStore, run_id: str, labels: pd.DataFrame) -> dict:
     """The curated topic tree (JSON-ready) of the layers approved so far."""
     return topic_tree(approved_layers(store, run_id), labels)
+
+
+def model_prefix(run_id: str) -> str:
+    return f"runs/{run_id}/model"
+
+
+def run_model(store: ArtifactStore, run_id: str, settings: Settings, holdout: float = 0.2) -> dict:
+    """Build the inference model from the final labels; report its agreement on held-out documents.
+
+    It is fitted once on 80% of the labelled documents to measure agreement with the curated labels
+    on the other 20%, then refitted on all of them; the saved model carries that measurement.
+    """
+    from backend.inference_model import agreement, fit_inference_model
+
+    docs = store.read_parquet(docs_key(run_id), columns=["id"])
+    ids = docs["id"].astype(str).to_numpy()
+    embeddings = load_embeddings(store, run_id, settings)
+    labels = store.read_parquet(labels_key(run_id))
+    name = make_embedder(settings.embedding).name
+    order = np.random.default_rng(settings.seed).permutation(len(ids))
+    cut = int(len(ids) * (1 - holdout))
+    train, test = order[:cut], order[cut:]
+    measured = agreement(fit_inference_model(labels, ids[train], embeddings[train], name), labels, ids[test],
+                         embeddings[test]) if len(test) else {}
+    model = fit_inference_model(labels, ids, embeddings, name,
+                                {"run_id": run_id, "trained_on": len(ids), "holdout": measured,
+                                 "embedding": settings.embedding.model})
+    model.save(store, model_prefix(run_id))
+    return measured

@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="rename the topics whose proposal is at least this confident and save a new version")
     propose.add_argument("--by", default=None, help="who accepts (default: your user name)")
 
+    predict = add("predict", "Give texts their curated use-case path with the run's registered model.")
+    predict.add_argument("run_id", metavar="RUN")
+    source = predict.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", action="append", help="a text to label (repeatable)")
+    source.add_argument("--input", type=Path, help="CSV with a 'text' column (or one text per line), or JSON")
+    predict.add_argument("--output", type=Path, help="write JSON (or CSV by suffix) here instead of printing")
+
     sample = commands.add_parser("sample", help="Write generated sample opportunity records (with their true use cases).",
                                  description="Write generated sample opportunity records (with their true use cases).")
     sample.add_argument("--rows", type=int, default=5000, help="number of records (default: 5000)")
@@ -268,6 +275,33 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from backend.errors import RunStateError
+    from backend.steps import model_prefix
+    from pipeline.inference import CSV, JSON, LoadedModel, input_fn, output_fn, predict_fn
+
+    store = open_store(args.store)
+    if not store.exists(f"{model_prefix(args.run_id)}/model.json"):
+        raise RunStateError(f"Run {args.run_id} has no model yet.", "Finish the run (approve every layer) first.")
+    from backend.embeddings import make_embedder
+    from backend.inference_model import InferenceModel
+    from backend.settings import EmbeddingSettings
+
+    model = InferenceModel.load(store, model_prefix(args.run_id))
+    loaded = LoadedModel(model, make_embedder(EmbeddingSettings(model=model.meta.get("embedding", "minilm"))))
+    if args.text:
+        texts = args.text
+    else:
+        texts = input_fn(args.input.read_bytes(), JSON if args.input.suffix == ".json" else CSV)
+    body, _ = output_fn(predict_fn(texts, loaded), CSV if args.output and args.output.suffix == ".csv" else JSON)
+    if args.output:
+        args.output.write_text(body, encoding="utf-8")
+        print(f"Wrote {len(texts)} predictions to {args.output}.")
+    else:
+        print(body)
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "status": cmd_status,
@@ -276,6 +310,7 @@ COMMANDS = {
     "mapping": cmd_mapping,
     "export": cmd_export,
     "propose-labels": cmd_propose_labels,
+    "predict": cmd_predict,
     "sample": cmd_sample,
 }
 
