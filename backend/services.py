@@ -66,7 +66,8 @@ def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, u
     return run_id
 
 
-def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings) -> Mapping:
+def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings,
+                       callbacks=None) -> Mapping:
     """Approve ``layer`` (the one the person was shown) at its latest saved version, then resume
     the run in the background.
 
@@ -79,14 +80,31 @@ def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str,
     if record.waiting_at is None:
         raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).",
                             "Reload the page to see where the run is now.")
+    if is_sagemaker(store, run_id, layer):
+        from backend.approvals_aws import CallbackClient, approve_on_sagemaker
+
+        return approve_on_sagemaker(store, run_id, layer, user, callbacks or CallbackClient())
     runner = LocalRunner(store, user=user)
     approved = runner.approve_only(run_id, layer)
     _in_background(store, run_id, lambda r: r.resume(run_id), user)
     return approved
 
 
-def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings) -> RunRecord:
+def is_sagemaker(store: ArtifactStore, run_id: str, layer: int) -> bool:
+    """Whether the waiting step is a SageMaker CallbackStep (answered there, not resumed here)."""
+    key = f"runs/{run_id}/approvals/curate-layer{layer}.json"
+    return store.exists(key) and bool(load_approval(store, run_id, f"curate-layer{layer}").arguments.get("pipelineExecutionArn"))
+
+
+def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings, callbacks=None) -> RunRecord:
     check_may_approve(user, settings)
+    waiting = load_run(store, run_id).waiting_at
+    layer = int(waiting.removeprefix("curate-layer")) if waiting else 0
+    if waiting and is_sagemaker(store, run_id, layer):
+        from backend.approvals_aws import CallbackClient, reject_on_sagemaker
+
+        reject_on_sagemaker(store, run_id, layer, user, reason, callbacks or CallbackClient())
+        return load_run(store, run_id)
     return LocalRunner(store, user=user).reject(run_id, reason)
 
 
