@@ -58,10 +58,13 @@ def store_input(store: ArtifactStore, run_id: str, records: pd.DataFrame) -> Non
     store.write_parquet(records_key(run_id), records.astype({c: "string" for c in records.columns}))
 
 
-def run_preprocess(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None) -> dict:
+def run_preprocess(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None,
+                   check_size: bool = True) -> dict:
+    """Clean the run's records; ``check_size=False`` for one shard of many (checked when combined)."""
     records = store.read_parquet(records_key(run_id))
     result = preprocess(records, settings, progress)
-    check_enough_documents(len(result.docs), settings)
+    if check_size:
+        check_enough_documents(len(result.docs), settings)
     store.write_parquet(docs_key(run_id), result.docs)
     return {
         "n_input": result.n_input,
