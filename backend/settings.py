@@ -136,6 +136,24 @@ class AppSettings:
 
 
 @dataclass(frozen=True)
+class SageMakerSettings:
+    """Where and how the pipeline runs on Amazon SageMaker (see README, 'SageMaker')."""
+
+    pipeline_name: str = "topic-curator"
+    region: str = "us-east-1"
+    role_arn: str = "arn:aws:iam::123456789012:role/TopicCuratorSageMaker"
+    image_uri: str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/topic-curator:latest"
+    store: str = "s3://topic-curator-artifacts/curator"
+    input_data: str = "s3://topic-curator-artifacts/input/"
+    callback_queue_url: str = "https://sqs.us-east-1.amazonaws.com/123456789012/topic-curator-callbacks"
+    model_package_group: str = "topic-curator"
+    processing_instance_type: str = "ml.m5.xlarge"
+    processing_instance_count: int = 1
+    training_instance_type: str = "ml.m5.xlarge"
+    curate_layer3: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs; stored in run.json so a run can be resumed exactly."""
 
@@ -145,6 +163,7 @@ class Settings:
     layer: LayerSettings = field(default_factory=LayerSettings)
     drilldown: DrillDownSettings = field(default_factory=DrillDownSettings)
     app: AppSettings = field(default_factory=AppSettings)
+    sagemaker: SageMakerSettings = field(default_factory=SageMakerSettings)
     n_layers: int = 3
     sample_size: int = 5000
     seed: int = 42

@@ -27,7 +27,11 @@ def hyperparameters() -> dict[str, str]:
 
 
 def settings_from(folder: Path | None) -> Settings:
-    """The run's settings file from an input channel (settings.toml or .json), else the defaults."""
+    """The run's settings: TOPIC_CURATOR_SETTINGS (JSON), a settings file in ``folder``, or defaults."""
+    if os.environ.get("TOPIC_CURATOR_SETTINGS"):
+        from backend.settings import settings_from_dict
+
+        return settings_from_dict(json.loads(os.environ["TOPIC_CURATOR_SETTINGS"]))
     if folder and folder.is_dir():
         for name in ("settings.toml", "settings.json"):
             if (folder / name).is_file():

@@ -3,7 +3,8 @@
 Inputs (ShardedByS3Key, so each instance sees its own files):
   /opt/ml/processing/input/records/*.csv|*.parquet   records
   /opt/ml/processing/input/config/settings.toml      optional settings
-Output: /opt/ml/processing/output/<host>/docs.parquet and embeddings.npy (one shard per instance).
+  TOPIC_CURATOR_SETTINGS (environment)               optional settings as JSON
+Output: /opt/ml/processing/output/<run_id>/<host>/docs.parquet, embeddings.npy, records.parquet.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps.store_input(store, args.run_id, records)
         result = steps.run_preprocess(store, args.run_id, settings, check_size=False)
         embedded = steps.run_embed(store, args.run_id, settings)
-        shard = args.root / "output" / current_host()
+        shard = args.root / "output" / args.run_id / current_host()
         shard.mkdir(parents=True, exist_ok=True)
         (shard / "docs.parquet").write_bytes(store.read_bytes(steps.docs_key(args.run_id)))
         (shard / "embeddings.npy").write_bytes(store.read_bytes(steps.embeddings_key(args.run_id, embedded["model"])))

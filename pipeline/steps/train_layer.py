@@ -1,9 +1,10 @@
-"""TrainingStep ``TrainLayer<N>``: fit one layer, reading and writing the run's store.
+"""Training jobs: ``TrainLayer<N>`` fits one layer; ``BuildModel`` (``task=build-model``) builds the
+registered model. The image's ``train`` command runs this module.
 
-Hyperparameters (SM_HPS): ``run_id``, ``layer``, ``store`` (s3://bucket/prefix). Channels:
-``documents`` (layer 1: the preprocessing shards, one folder per instance) and ``mapping``
-(layers 2 and 3: the approved mapping the CallbackStep returned). The fitted layer goes to the
-store, where the app shows it; a summary goes to SM_MODEL_DIR for the job's lineage.
+Hyperparameters (SM_HPS): ``run_id``, ``layer``, ``store`` (s3://bucket/prefix), ``settings``
+(JSON). Channels: ``documents`` (layer 1: the preprocessing shards, ``<run_id>/<host>/``) and
+``mapping`` (later layers: the approved mapping the CallbackStep returned). The fitted layer goes
+to the store, where the app shows it; a summary goes to SM_MODEL_DIR for the job's lineage.
 """
 
 from __future__ import annotations
@@ -49,12 +50,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.parse_args(argv)
     hps = hyperparameters()
-    run_id, layer, store = hps["run_id"], int(hps["layer"]), open_store(hps["store"])
+    run_id, store = hps["run_id"], open_store(hps["store"])
+    model_dir = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    if hps.get("task") == "build-model":
+        from pipeline.steps.build_model import build
+
+        build(store, run_id, model_dir)
+        return 0
+    layer = int(hps["layer"])
     settings = settings_from_dict(json.loads(hps["settings"])) if hps.get("settings") else Settings()
     if layer == 1:
         if not store.exists(run_key(run_id)):
             create_run(store, settings, run_id, {"source": "SageMaker"})
-        n = combine_shards(store, run_id, Path(os.environ["SM_CHANNEL_DOCUMENTS"]), settings)
+        n = combine_shards(store, run_id, Path(os.environ["SM_CHANNEL_DOCUMENTS"]) / run_id, settings)
         print(f"{n} documents from the shards", file=sys.stderr)
     else:
         sent = Path(os.environ.get("SM_CHANNEL_MAPPING", "")) / "approved.json"
@@ -64,7 +72,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sent.is_file() and mapping_from_json(sent.read_bytes()).version != approved.version:
             raise RunStateError("The mapping the callback returned is not the approved one in the store.")
     result = steps.run_layer(store, run_id, layer, settings)
-    model_dir = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / "layer.json").write_text(json.dumps(
         {"run_id": run_id, "layer": layer, "topics": len(result.topics), "fingerprint": result.fingerprint,

@@ -23,7 +23,7 @@ def test_preprocess_writes_this_hosts_shard(tmp_path, monkeypatch, sample_record
 
     assert preprocess_main(["--run-id", "sm-run", "--root", str(root)]) == 0
 
-    shard = root / "output" / "algo-2"
+    shard = root / "output" / "sm-run" / "algo-2"
     docs = pd.read_parquet(shard / "docs.parquet")
     embeddings = np.load(shard / "embeddings.npy", allow_pickle=False)
     assert len(docs) == len(embeddings) and 140 <= len(docs) <= 150
@@ -39,8 +39,6 @@ def test_an_empty_shard_is_not_an_error(tmp_path):
 def test_the_sagemaker_steps_in_order_on_a_local_store(tmp_path, monkeypatch, sample_records):
     """Preprocess on two instances, TrainLayer1, approve (as the CallbackStep would), TrainLayer2,
     BuildModel: the same artifacts as a local run, and a registrable model.tar.gz."""
-    import tarfile
-
     from backend.approvals_aws import record_callback
     from backend.curation.operations import DrillDown
     from backend.curation.session import CurationSession
@@ -88,7 +86,9 @@ def test_the_sagemaker_steps_in_order_on_a_local_store(tmp_path, monkeypatch, sa
     assert train_main([]) == 0
     assert {t.split(".")[0] for t in store.read_parquet("runs/exec1/layer2/assignments.parquet")["topic"]} == {"0"}
 
-    assert build_main(["--run-id", "exec1", "--store", str(store_dir), "--root", str(root)]) == 0
-    with tarfile.open(root / "output" / "model" / "model.tar.gz") as archive:
-        assert sorted(archive.getnames()) == ["centroids.npz", "model.json"]
+    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model-package"))
+    monkeypatch.setenv("SM_HPS", json.dumps({**hps, "task": "build-model"}))
+    assert train_main([]) == 0
+    assert sorted(p.name for p in (tmp_path / "model-package").iterdir()) == ["centroids.npz", "model.json"]
     assert len(store.read_parquet("runs/exec1/labels/final.parquet")) == len(sample_records)
+    assert build_main(["--run-id", "exec1", "--store", str(store_dir), "--model-dir", str(tmp_path / "again")]) == 0
