@@ -1,6 +1,6 @@
 # Two commands set up a fresh machine (see README):
 #   make run    install into .venv, run the local pipeline on the bundled sample, start the app
-#   make test   install into .venv (with test tools and Chromium), then run every test
+#   make test   install into .venv (test tools, the SageMaker SDK, Chromium), then run every test
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,sagemaker]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--input", type=Path, help="CSV with a 'text' column (or one text per line), or JSON")
     predict.add_argument("--output", type=Path, help="write JSON (or CSV by suffix) here instead of printing")
 
+    from pipeline.sagemaker_commands import add_commands
+
+    add_commands(commands)
+
     sample = commands.add_parser("sample", help="Write generated sample opportunity records (with their true use cases).",
                                  description="Write generated sample opportunity records (with their true use cases).")
     sample.add_argument("--rows", type=int, default=5000, help="number of records (default: 5000)")
@@ -267,6 +271,12 @@ def cmd_propose_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sagemaker(args: argparse.Namespace) -> int:
+    from pipeline import sagemaker_commands
+
+    return sagemaker_commands.run(args, load_settings(args.config))
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from backend.sample_data import write_sample
 
@@ -311,6 +321,7 @@ COMMANDS = {
     "export": cmd_export,
     "propose-labels": cmd_propose_labels,
     "predict": cmd_predict,
+    "sagemaker": cmd_sagemaker,
     "sample": cmd_sample,
 }
 

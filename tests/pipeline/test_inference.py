@@ -58,3 +58,28 @@ def test_predict_command(completed, tmp_path, capsys):
     assert main(["predict", "done", "--input", str(source), "--output", str(out), "--store", store]) == 0
     assert len(out.read_text().splitlines()) == 3
     assert main(["predict", "missing", "--text", "x", "--store", store]) == 2
+
+
+def test_the_model_server_answers_ping_and_invocations(completed):
+    import threading
+    import urllib.request
+    from http.server import ThreadingHTTPServer
+
+    from pipeline.serve import make_handler
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(model_fn(completed.uri(model_prefix("done")))))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert urllib.request.urlopen(f"{base}/ping", timeout=5).status == 200
+        request = urllib.request.Request(f"{base}/invocations", data=b'["invoice matching"]',
+                                         headers={"Content-Type": "application/json"})
+        answer = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        assert answer["predictions"][0]["path"]
+        bad = urllib.request.Request(f"{base}/invocations", data=b"x", headers={"Content-Type": "image/png"})
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(bad, timeout=5)
+        assert error.value.code == 400
+    finally:
+        server.shutdown()

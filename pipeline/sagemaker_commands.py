@@ -1,0 +1,127 @@
+"""``topic-curator sagemaker definition | upsert | start | status | poll``.
+
+``definition`` is offline. The others call AWS with boto3 (credentials and region from the usual
+AWS configuration); the SDK is only needed to build the definition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from backend.errors import CuratorError
+from backend.settings import Settings
+
+
+def add_commands(commands: Any) -> None:
+    sagemaker = commands.add_parser("sagemaker", help="Run the pipeline on Amazon SageMaker Pipelines.",
+                                    description="Run the pipeline on Amazon SageMaker Pipelines.")
+    sub = sagemaker.add_subparsers(dest="sagemaker_command", required=True, metavar="ACTION")
+    for name, text in (("definition", "Print the pipeline definition JSON (offline)."),
+                       ("upsert", "Create or update the pipeline in SageMaker."),
+                       ("start", "Start an execution."),
+                       ("status", "Show recent executions (or one, with --execution)."),
+                       ("poll", "Record callback messages from the queue as pending approvals.")):
+        parser = sub.add_parser(name, help=text, description=text)
+        parser.add_argument("--config", help="settings file with a [sagemaker] section (see README)")
+        if name == "start":
+            parser.add_argument("--input-data", help="s3:// prefix of the records (default: sagemaker.input_data)")
+            parser.add_argument("--processing-instance-count", type=int, help="instances for preprocessing and embedding")
+        if name == "status":
+            parser.add_argument("--execution", help="an execution ARN")
+        if name == "poll":
+            parser.add_argument("--wait", type=int, default=10, help="seconds of long polling (default 10)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return {"definition": definition, "upsert": upsert, "start": start, "status": status, "poll": poll}[
+        args.sagemaker_command](args, settings)
+
+
+def definition(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from pipeline.definition import definition_json
+    except ImportError as exc:
+        raise CuratorError("The SageMaker SDK is not installed.", "pip install -e '.[sagemaker]'") from exc
+    print(json.dumps(json.loads(definition_json(settings)), indent=2))
+    return 0
+
+
+def _client(service: str, settings: Settings) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=settings.sagemaker.region)
+
+
+def upsert(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.definition import definition_json
+
+    sm = settings.sagemaker
+    client = _client("sagemaker", settings)
+    body = definition_json(settings)
+    try:
+        client.describe_pipeline(PipelineName=sm.pipeline_name)
+        response = client.update_pipeline(PipelineName=sm.pipeline_name, PipelineDefinition=body, RoleArn=sm.role_arn)
+        verb = "Updated"
+    except client.exceptions.ResourceNotFound:
+        response = client.create_pipeline(PipelineName=sm.pipeline_name, PipelineDefinition=body, RoleArn=sm.role_arn,
+                                          ClientRequestToken=_token(body))
+        verb = "Created"
+    print(f"{verb} pipeline {response['PipelineArn']}")
+    return 0
+
+
+def start(args: argparse.Namespace, settings: Settings) -> int:
+    parameters = []
+    if args.input_data:
+        parameters.append({"Name": "InputData", "Value": args.input_data})
+    if args.processing_instance_count:
+        parameters.append({"Name": "ProcessingInstanceCount", "Value": str(args.processing_instance_count)})
+    response = _client("sagemaker", settings).start_pipeline_execution(
+        PipelineName=settings.sagemaker.pipeline_name, PipelineParameters=parameters)
+    arn = response["PipelineExecutionArn"]
+    print(f"Started {arn}\nrun id (in the app and the store): {arn.rsplit('/', 1)[-1]}")
+    return 0
+
+
+def status(args: argparse.Namespace, settings: Settings) -> int:
+    client = _client("sagemaker", settings)
+    if args.execution:
+        execution = client.describe_pipeline_execution(PipelineExecutionArn=args.execution)
+        print(f"{execution['PipelineExecutionArn']}: {execution['PipelineExecutionStatus']}")
+        try:
+            for step in client.list_pipeline_execution_steps(PipelineExecutionArn=args.execution)["PipelineExecutionSteps"]:
+                print(f"  {step['StepName']:<15} {step['StepStatus']}")
+        except Exception as exc:  # not every endpoint offers it (moto does not)
+            print(f"  (steps unavailable: {exc})", file=sys.stderr)
+        return 0
+    summaries = client.list_pipeline_executions(PipelineName=settings.sagemaker.pipeline_name)["PipelineExecutionSummaries"]
+    if not summaries:
+        print("No executions yet: topic-curator sagemaker start")
+    for summary in summaries:
+        print(f"{summary['PipelineExecutionArn']}  {summary.get('PipelineExecutionStatus', '?')}  {summary.get('StartTime', '')}")
+    return 0
+
+
+def poll(args: argparse.Namespace, settings: Settings) -> int:
+    from backend.approvals_aws import CallbackClient, answer_stopping, poll_queue
+    from backend.store import open_store
+
+    store = open_store(settings.sagemaker.store)
+    recorded = poll_queue(store, _client("sqs", settings), settings.sagemaker.callback_queue_url, args.wait)
+    answered = answer_stopping(store, CallbackClient(_client("sagemaker", settings)))
+    for approval in recorded:
+        print(f"pending: run {approval.run_id} {approval.step} (token {approval.token})")
+    for approval in answered:
+        print(f"answered (execution stopping): run {approval.run_id} {approval.step}")
+    if not recorded and not answered:
+        print("No callback messages.")
+    return 0
+
+
+def _token(body: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(body.encode()).hexdigest()[:64]

@@ -1,0 +1,52 @@
+"""The model server SageMaker hosting starts (``serve``): GET /ping and POST /invocations on 8080.
+
+It wraps ``pipeline.inference`` (model_fn / input_fn / predict_fn / output_fn) with the standard
+library's threading HTTP server; the model is loaded once from /opt/ml/model.
+"""
+
+from __future__ import annotations
+
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from backend.errors import CuratorError
+from pipeline.inference import JSON, LoadedModel, input_fn, model_fn, output_fn, predict_fn
+
+
+def make_handler(loaded: LoadedModel) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            self._reply(200 if self.path == "/ping" else 404, b"", "text/plain")
+
+        def do_POST(self) -> None:  # noqa: N802
+            if self.path != "/invocations":
+                return self._reply(404, b"", "text/plain")
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            try:
+                texts = input_fn(body, self.headers.get("Content-Type", JSON))
+                payload, kind = output_fn(predict_fn(texts, loaded), self.headers.get("Accept", JSON))
+            except (CuratorError, ValueError) as exc:
+                return self._reply(400, str(exc).encode(), "text/plain")
+            self._reply(200, payload.encode("utf-8"), kind)
+
+        def _reply(self, status: int, body: bytes, kind: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # quiet: SageMaker logs requests itself
+            pass
+
+    return Handler
+
+
+def main() -> None:
+    loaded = model_fn(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
+    ThreadingHTTPServer(("0.0.0.0", port), make_handler(loaded)).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
