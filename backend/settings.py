@@ -151,6 +151,8 @@ class SageMakerSettings:
     processing_instance_count: int = 1
     training_instance_type: str = "ml.m5.xlarge"
     curate_layer3: bool = True
+    # An approval still pending after this many hours is answered with a failure (sagemaker poll).
+    approval_deadline_hours: float = 168.0
 
 
 @dataclass(frozen=True)

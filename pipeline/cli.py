@@ -114,6 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.fix:
             print(f"what to do: {exc.fix}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("botocore", "boto3")):
+            raise
+        print(f"error: an AWS call failed: {exc}", file=sys.stderr)
+        print("what to do: check your AWS credentials, region and permissions (README, 'AWS set-up'), "
+              "then run the command again; nothing was changed locally.", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted: finished steps are saved; resume with topic-curator run --run-id RUN", file=sys.stderr)
         return 130

@@ -61,16 +61,28 @@ def upsert(args: argparse.Namespace, settings: Settings) -> int:
     sm = settings.sagemaker
     client = _client("sagemaker", settings)
     body = definition_json(settings)
-    try:
-        client.describe_pipeline(PipelineName=sm.pipeline_name)
+    if _pipeline_exists(client, sm.pipeline_name):
         response = client.update_pipeline(PipelineName=sm.pipeline_name, PipelineDefinition=body, RoleArn=sm.role_arn)
         verb = "Updated"
-    except client.exceptions.ResourceNotFound:
+    else:
         response = client.create_pipeline(PipelineName=sm.pipeline_name, PipelineDefinition=body, RoleArn=sm.role_arn,
                                           ClientRequestToken=_token(body))
         verb = "Created"
     print(f"{verb} pipeline {response['PipelineArn']}")
     return 0
+
+
+def _pipeline_exists(client: Any, name: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        client.describe_pipeline(PipelineName=name)
+        return True
+    except ClientError as exc:
+        # SageMaker says ResourceNotFound; some endpoints (moto) say ValidationException.
+        if exc.response["Error"]["Code"] in {"ResourceNotFound", "ValidationException"}:
+            return False
+        raise
 
 
 def start(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,16 +118,20 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def poll(args: argparse.Namespace, settings: Settings) -> int:
-    from backend.approvals_aws import CallbackClient, answer_stopping, poll_queue
+    from datetime import timedelta
+
+    from backend.approvals_aws import CallbackClient, answer_stopping, expire_overdue, poll_queue
     from backend.store import open_store
 
     store = open_store(settings.sagemaker.store)
+    callbacks = CallbackClient(_client("sagemaker", settings))
     recorded = poll_queue(store, _client("sqs", settings), settings.sagemaker.callback_queue_url, args.wait)
-    answered = answer_stopping(store, CallbackClient(_client("sagemaker", settings)))
+    answered = answer_stopping(store, callbacks)
+    answered += expire_overdue(store, callbacks, timedelta(hours=settings.sagemaker.approval_deadline_hours))
     for approval in recorded:
         print(f"pending: run {approval.run_id} {approval.step} (token {approval.token})")
     for approval in answered:
-        print(f"answered (execution stopping): run {approval.run_id} {approval.step}")
+        print(f"answered with failure ({approval.reason}): run {approval.run_id} {approval.step}")
     if not recorded and not answered:
         print("No callback messages.")
     return 0
