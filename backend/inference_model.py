@@ -10,7 +10,6 @@ loading it never runs stored code, and it follows the curation instead of BERTop
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 

@@ -12,11 +12,13 @@ from backend.store.base import ArtifactStore
 
 class LocalStore(ArtifactStore):
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+        # Absolute from the start: keys are listed relative to it (a relative root like
+        # ./curator-data would not match the resolved paths).
+        self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents and path != self.root.resolve():
+        if self.root not in path.parents and path != self.root:
             raise StoreError(f"Key {key!r} points outside the store {self.root}.")
         return path
 

@@ -111,3 +111,11 @@ def test_open_store_picks_the_backend(tmp_path):
     assert s3.uri("runs/x/run.json") == "s3://bucket/some/prefix/runs/x/run.json"
     with pytest.raises(StoreError, match="names no bucket"):
         open_store("s3://")
+
+
+def test_a_relative_local_root_lists_its_keys(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    store = open_store("./curator-data")
+    store.write_bytes("runs/a/run.json", b"{}")
+    assert store.list("runs") == ["runs/a/run.json"]
+    assert store.uri().startswith(str(tmp_path))
