@@ -42,7 +42,7 @@ def document_map(documents: pd.DataFrame, colour: str = "label", height: int = 5
     ``documents`` needs columns id, x, y, the ``colour`` column and ``text`` (shown on hover).
     """
     fig = go.Figure()
-    for name, group in documents.groupby(colour, sort=True):
+    for name, group in sorted(documents.groupby(colour), key=lambda item: _natural(str(item[0]))):
         hover = group["text"].fillna("").str.slice(0, 200).map(html.escape)
         fig.add_trace(go.Scattergl(
             x=group["x"], y=group["y"], mode="markers", name=str(name)[:40],
@@ -52,6 +52,13 @@ def document_map(documents: pd.DataFrame, colour: str = "label", height: int = 5
     fig.update_layout(height=height, dragmode="lasso", legend=dict(itemsizing="constant"),
                       margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig
+
+
+def _natural(name: str) -> tuple:
+    """Legend order for "10: label" names: by topic key as numbers (2 before 10), then by text."""
+    key = name.split(":", 1)[0]
+    parts = key.split(".")
+    return (0, tuple(int(p) for p in parts), name) if all(p.isdigit() for p in parts) else (1, (), name)
 
 
 def selected_ids(event: object) -> list[str]:
