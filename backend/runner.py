@@ -45,15 +45,19 @@ class LocalRunner:
 
     def start(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
         """Validate the input, create the run, and run it up to the first approval."""
+        return self.resume(self.create(records, settings, run_id).run_id)
+
+    def create(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
+        """Validate the input and record the run with its own copy of the input (no step run yet)."""
         if not isinstance(records, pd.DataFrame):
             source = str(records)
             records = read_table(records, settings.input.encoding)
         else:
-            source = "(data frame)"
+            source = str(records.attrs.get("source", "(data frame)"))
         records = validate_table(records, settings.input.id_column, settings.input.text_columns)
         record = create_run(self.store, settings, run_id, {"source": source, "n_records": len(records)})
         steps.store_input(self.store, record.run_id, records)
-        return self.resume(record.run_id)
+        return record
 
     def resume(self, run_id: str) -> RunRecord:
         """Run every step that is not done yet, until the run waits, fails or completes."""

@@ -21,12 +21,12 @@ from backend.approvals import Approval, load_approval
 from backend.curation.diff import MappingDiff, diff
 from backend.curation.session import CurationSession
 from backend.errors import CuratorError, RunStateError
-from backend.input_data import read_table, validate_table
+from backend.input_data import read_table
 from backend.labels import label_counts
 from backend.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
 from backend.mapping_store import load_version
 from backend.runner import LocalRunner
-from backend.runs import RunRecord, list_run_ids, load_run, new_run_id
+from backend.runs import RunRecord, list_run_ids, load_run
 from backend.settings import Settings
 from backend.steps import current_labels, current_tree, records_key
 from backend.store import ArtifactStore
@@ -59,11 +59,11 @@ def read_upload(name: str, data: bytes, settings: Settings) -> pd.DataFrame:
 
 def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, user: str,
               run_id: str | None = None) -> str:
-    """Check the input now (errors reach the page), then run up to layer 1 in the background."""
-    validate_table(records, settings.input.id_column, settings.input.text_columns)
-    run_id = run_id or new_run_id()
-    _in_background(store, run_id, lambda runner: runner.start(records, settings, run_id), user)
-    return run_id
+    """Check the input and record the run now (errors reach the page, the run list shows it at
+    once), then run up to layer 1 in the background."""
+    record = LocalRunner(store, user=user).create(records, settings, run_id)
+    _in_background(store, record.run_id, lambda runner: runner.resume(record.run_id), user)
+    return record.run_id
 
 
 def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings,

@@ -144,3 +144,14 @@ def test_explorer_and_export(app_store):
     assert any("not complete" in w.value for w in at.warning)
     preview = table_with(at, "path")
     assert isinstance(preview, pd.DataFrame) and preview["layer1_label"].notna().all() | preview["path"].eq("No text").any()
+
+
+def test_a_new_run_from_an_upload_runs_in_the_background(app_store, sample_records, fast_settings):
+    from backend import services
+
+    records = services.read_upload("records.csv", sample_records.to_csv(index=False).encode(), fast_settings)
+    run_id = services.start_run(app_store, records, fast_settings, "ana")
+    record = wait_for(app_store, run_id, lambda r: r.status in {"waiting", "failed"})
+    assert record.waiting_at == "curate-layer1", record.error
+    assert services.progress(app_store, run_id)["stage"].startswith("curate-layer1")  # the last step reached
+    assert run_id in services.list_runs(app_store)["run"].tolist()
