@@ -1,0 +1,153 @@
+"""Topic quality of our layer model beside stock BERTopic, on the same embeddings.
+
+    .venv/bin/python bench/quality.py --corpora bbc generated --runs 3
+
+Protocol (BERTopic paper, OCTIS): 10, 20, 30, 40 and 50 topics, ``--runs`` runs each (seeds 0..),
+top-10 words per topic, the outlier topic excluded; NPMI (gensim c_npmi) over the corpus the model
+was fitted on, topic diversity, and NMI / ARI / V-measure against the labels. Keywords are
+unigrams for both models so NPMI scores every top word. Embeddings: all-MiniLM-L6-v2 of the
+fitted texts, cached in bench/.cache. Corpora: ``bbc`` (the exact OCTIS BBC corpus from
+../shared/data; skipped with a message when absent), ``generated`` (the bundled generator, 5,000
+records, cleaned and lemmatised by our own preprocessing), ``20ng`` (20 Newsgroups raw text with
+our preprocessing; not the OCTIS corpus, so NPMI is not comparable with the paper's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+CACHE = ROOT / "bench" / ".cache"
+PAPER_MINILM = {"bbc": {"npmi": 0.170, "td": 0.802}, "20ng": {"npmi": 0.159, "td": 0.833}}
+
+
+def load_corpus(name: str) -> tuple[list[str], pd.Series] | None:
+    """Texts to fit on and their labels."""
+    if name == "bbc":
+        path = DATA / "bbc_news" / "bbc_news_octis.csv"
+        if not path.is_file():
+            print(f"skipping bbc: {path} is absent", file=sys.stderr)
+            return None
+        frame = pd.read_csv(path, keep_default_na=False)
+        return frame["text"].tolist(), frame["label_l1"]
+    if name in {"generated", "20ng"}:
+        from backend.preprocess import preprocess
+        from backend.settings import settings_from_dict
+
+        if name == "generated":
+            from backend.sample_data import generate_opportunities
+
+            records = generate_opportunities(5000, seed=42)
+            settings = settings_from_dict({})
+            label_column = "true_use_case"
+        else:
+            path = DATA / "20newsgroups" / "20newsgroups.csv"
+            if not path.is_file():
+                print(f"skipping 20ng: {path} is absent", file=sys.stderr)
+                return None
+            records = pd.read_csv(path, keep_default_na=False)
+            records = records[records["text"].str.strip() != ""]
+            settings = settings_from_dict({"input": {"id_column": "id", "text_columns": ["text"],
+                                                     "entity_columns": []}})
+            label_column = "label_l2"
+        docs = preprocess(records, settings).docs
+        labels = records.set_index(records[settings.input.id_column].astype(str))[label_column].loc[docs["id"]]
+        return docs["text_keywords"].tolist(), labels.reset_index(drop=True)
+    raise SystemExit(f"unknown corpus {name!r}")
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    from backend.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
+    from backend.store.local import LocalStore
+
+    embedder = SentenceTransformerEmbedder("minilm")
+    vectors, _ = embed_texts(texts, embedder, EmbeddingCache(LocalStore(CACHE), embedder.name))
+    return vectors
+
+
+def fit_ours(texts, embeddings, k, seed):
+    from backend.layer_model import LayerModel, make_reducer
+    from backend.settings import LayerSettings
+
+    model = LayerModel(n_topics=k, reducer=make_reducer(LayerSettings(random_state=seed), len(texts)),
+                       ngram_range=(1, 1)).fit(texts, embeddings)
+    return model.topics_, [[w for w, _ in model.keywords_[t]] for t in sorted(model.keywords_)]
+
+
+def fit_stock(texts, embeddings, k, seed):
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    umap = UMAP(n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=seed)
+    model = BERTopic(embedding_model=None, umap_model=umap, nr_topics=k, calculate_probabilities=False)
+    topics, _ = model.fit_transform(texts, embeddings=embeddings)
+    words = [[w for w, _ in model.get_topic(t)] for t in sorted(set(topics)) if t != -1]
+    return np.asarray(topics), words
+
+
+def evaluate(corpus: str, runs: int, counts: list[int]) -> list[dict]:
+    from backend.metrics import clustering_scores, npmi_coherence, topic_diversity
+
+    loaded = load_corpus(corpus)
+    if loaded is None:
+        return []
+    texts, labels = loaded
+    started = time.perf_counter()
+    embeddings = embed(texts)
+    print(f"{corpus}: {len(texts)} documents embedded in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    tokens = [t.split() for t in texts]
+    rows = []
+    for model_name, fit in (("ours (UMAP + BIRCH)", fit_ours), ("stock BERTopic (UMAP + HDBSCAN)", fit_stock)):
+        for k in counts:
+            for seed in range(runs):
+                started = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clusters, words = fit(texts, embeddings, k, seed)
+                row = {"corpus": corpus, "model": model_name, "k": k, "seed": seed, "topics": len(words),
+                       "npmi": npmi_coherence(words, tokens), "td": topic_diversity(words),
+                       **clustering_scores(labels, clusters), "seconds": time.perf_counter() - started}
+                print(json.dumps(row), file=sys.stderr)
+                rows.append(row)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    frame = pd.DataFrame(rows)
+    lines = ["| corpus | model | NPMI | TD | NMI | ARI | V-measure | topics found (mean) |", "|---|---|---|---|---|---|---|---|"]
+    for (corpus, model), group in frame.groupby(["corpus", "model"], sort=False):
+        lines.append(f"| {corpus} | {model} | {group.npmi.mean():.3f} | {group.td.mean():.3f} | {group.nmi.mean():.3f} "
+                     f"| {group.ari.mean():.3f} | {group.v_measure.mean():.3f} | {group.topics.mean():.1f} |")
+        if corpus in PAPER_MINILM:
+            paper = PAPER_MINILM[corpus]
+            if model.startswith("stock"):
+                lines.append(f"| {corpus} | paper: BERTopic all-MiniLM-L6-v2 | {paper['npmi']:.3f} | {paper['td']:.3f} | | | | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpora", nargs="+", default=["bbc", "generated"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--topics", type=int, nargs="+", default=[10, 20, 30, 40, 50])
+    parser.add_argument("--json", type=Path, help="also write every run's scores here")
+    args = parser.parse_args()
+    rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics)]
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
