@@ -457,12 +457,7 @@ TEXT_COLUMNS = DEFAULT_TEXT_COLUMNS
 
 COLUMNS = (
     "opportunity_id",
-    "opportunity_name",
-    "description",
-    "customer_needs",
-    "product_name",
-    "product_details",
-    "product_group",
+    *TEXT_COLUMNS,
     "industry",
     "account_name",
     "contact_name",

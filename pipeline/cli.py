@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -126,15 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from backend.runs import load_run, run_key
+@contextmanager
+def _runner(store: ArtifactStore, auto_approve: bool, user: str):
+    """A local runner that reports progress on the console (the line is closed however it ends)."""
     from backend.runner import LocalRunner
     from pipeline.progress import ConsoleProgress
 
-    store = open_store(args.store)
     progress = ConsoleProgress()
-    runner = LocalRunner(store, progress, auto_approve=args.auto_approve, user=_user())
     try:
+        yield LocalRunner(store, progress, auto_approve=auto_approve, user=user)
+    finally:
+        progress.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from backend.runs import load_run, run_key
+
+    store = open_store(args.store)
+    with _runner(store, args.auto_approve, _user()) as runner:
         if args.run_id and store.exists(run_key(args.run_id)):
             print(f"Resuming run {args.run_id} (its stored settings are used).", file=sys.stderr)
             if args.auto_approve and load_run(store, args.run_id).waiting_at:
@@ -145,8 +155,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             settings = _settings(args)
             records = args.input if args.input else _sample_records(store, settings)
             record = runner.start(records, settings, args.run_id)
-    finally:
-        progress.close()
     _print_outcome(store, record.run_id)
     return 0
 
@@ -179,8 +187,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     from backend.mapping import mapping_from_json
-    from backend.runner import LocalRunner
-    from pipeline.progress import ConsoleProgress
 
     store = open_store(args.store)
     mapping = None
@@ -188,12 +194,8 @@ def cmd_approve(args: argparse.Namespace) -> int:
         if not args.mapping.is_file():
             raise CuratorError(f"Mapping file {args.mapping} does not exist.", "Check the --mapping path.")
         mapping = mapping_from_json(args.mapping.read_bytes(), str(args.mapping))
-    progress = ConsoleProgress()
-    runner = LocalRunner(store, progress, auto_approve=args.auto_approve, user=args.by or _user())
-    try:
+    with _runner(store, args.auto_approve, args.by or _user()) as runner:
         record = runner.approve(args.run_id, mapping)
-    finally:
-        progress.close()
     _print_outcome(store, record.run_id)
     return 0
 

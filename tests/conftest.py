@@ -37,3 +37,16 @@ def sample_records() -> pd.DataFrame:
 @pytest.fixture
 def local_store(tmp_path) -> LocalStore:
     return LocalStore(tmp_path / "store")
+
+
+@pytest.fixture
+def s3_store():
+    """An S3Store under s3://curator/team on moto's in-memory S3 (its boto3 client is ``.client``)."""
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    from backend.store.s3 import S3Store
+
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="curator")
+        yield S3Store("curator", "team", client=client)

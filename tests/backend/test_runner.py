@@ -120,18 +120,11 @@ def test_run_ids_are_unique(local_store, fast_settings, sample_records):
     assert pd.notna(load_run(local_store, "once").input["n_docs"])
 
 
-def test_a_run_works_the_same_on_s3(fast_settings, sample_records):
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
-    from backend.store.s3 import S3Store
-
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="curator")
-        store = S3Store("curator", "team-a", client=client)
-        record = LocalRunner(store, auto_approve=True).start(sample_records, fast_settings, "on-s3")
-        assert record.status == "completed"
-        keys = {o["Key"] for o in client.list_objects_v2(Bucket="curator", Prefix="team-a/runs/on-s3/")["Contents"]}
-        assert "team-a/runs/on-s3/labels/final.parquet" in keys
-        assert "team-a/runs/on-s3/mapping/layer1/approved.json" in keys
-        assert any(k.startswith("team-a/runs/on-s3/layer1/model/") for k in keys)
+def test_a_run_works_the_same_on_s3(s3_store, fast_settings, sample_records):
+    record = LocalRunner(s3_store, auto_approve=True).start(sample_records, fast_settings, "on-s3")
+    assert record.status == "completed"
+    listing = s3_store.client.list_objects_v2(Bucket="curator", Prefix="team/runs/on-s3/")["Contents"]
+    keys = {o["Key"] for o in listing}
+    assert "team/runs/on-s3/labels/final.parquet" in keys
+    assert "team/runs/on-s3/mapping/layer1/approved.json" in keys
+    assert any(k.startswith("team/runs/on-s3/layer1/model/") for k in keys)

@@ -16,15 +16,7 @@ from backend.store.s3 import S3Store
 
 @pytest.fixture(params=["local", "s3"])
 def store(request, tmp_path):
-    if request.param == "local":
-        yield LocalStore(tmp_path / "store")
-        return
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="curator-test")
-        yield S3Store("curator-test", "team/prefix", client=client)
+    return LocalStore(tmp_path / "store") if request.param == "local" else request.getfixturevalue("s3_store")
 
 
 def test_bytes_json_parquet_and_arrays_round_trip(store):

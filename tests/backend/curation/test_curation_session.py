@@ -17,21 +17,9 @@ from backend.runner import LocalRunner
 @pytest.fixture(params=["local", "s3"])
 def waiting_run(request, tmp_path, fast_settings, sample_records):
     """A run waiting at layer 1, on a folder or on S3 (moto)."""
-    if request.param == "local":
-        store = LocalStore(tmp_path / "store")
-        LocalRunner(store).start(sample_records, fast_settings, "run")
-        yield store
-        return
-    boto3 = pytest.importorskip("boto3")
-    moto = pytest.importorskip("moto")
-    from backend.store.s3 import S3Store
-
-    with moto.mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket="curator")
-        store = S3Store("curator", "p", client=client)
-        LocalRunner(store).start(sample_records, fast_settings, "run")
-        yield store
+    store = LocalStore(tmp_path / "store") if request.param == "local" else request.getfixturevalue("s3_store")
+    LocalRunner(store).start(sample_records, fast_settings, "run")
+    return store
 
 
 def test_save_creates_a_new_version_and_clears_the_draft(waiting_run):
