@@ -8,6 +8,9 @@ Embedders share a tiny interface (``name`` and ``encode``), in the spirit of emb
   package, anything else is a sentence-transformers model name or local path.
 - ``HashingEmbedder``: a deterministic, model-free bag-of-words projection. Fast enough for unit
   tests and always available, but far weaker than a sentence model.
+- ``TfidfSvdEmbedder``: the classic baseline (LSA): TF-IDF fitted on the corpus, reduced by
+  truncated SVD. It must be fitted, so its vectors depend on the corpus: it is never cached, and
+  its fitted state (vocabulary, idf, components) is saved as plain arrays beside the run.
 """
 
 from __future__ import annotations
@@ -29,15 +32,26 @@ Progress = Callable[[str, float], None]
 
 MINILM = "minilm"
 HASHING = "hashing"
+TFIDF_SVD = "tfidf-svd"
 
 
 class Embedder(ABC):
     """Turns texts into L2-normalised vectors, one row per text."""
 
     name: str
+    # True when vectors depend on a corpus the embedder is first fitted on (see TfidfSvdEmbedder).
+    needs_fit: bool = False
 
     @abstractmethod
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+    def fit(self, texts: Sequence[str]) -> "Embedder":
+        """Learn from the corpus (only embedders with ``needs_fit``); sentence models need nothing."""
+        return self
+
+    def to_bytes(self) -> bytes:
+        """The fitted state, for embedders with ``needs_fit``."""
+        raise NotImplementedError(f"{self.name} has no fitted state")
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -114,9 +128,69 @@ class HashingEmbedder(Embedder):
         return _normalise(vectors)
 
 
-def make_embedder(settings: EmbeddingSettings) -> Embedder:
+class TfidfSvdEmbedder(Embedder):
+    """TF-IDF (sublinear, English stop words out) reduced to ``dim`` dimensions by truncated SVD."""
+
+    needs_fit = True
+
+    def __init__(self, dim: int = 100, seed: int = 0) -> None:
+        self.dim = dim
+        self.seed = seed
+        self.name = TFIDF_SVD
+        self.vocabulary_: np.ndarray | None = None
+
+    def fit(self, texts: Sequence[str]) -> "TfidfSvdEmbedder":
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2 if len(texts) >= 100 else 1)
+        try:
+            matrix = vectorizer.fit_transform([t or "" for t in texts])
+        except ValueError:
+            raise SettingsError("The TF-IDF + SVD embedder found no words to fit on.",
+                                "Check that the text columns hold text, or use embedding.model = 'minilm'.") from None
+        n_components = max(1, min(self.dim, matrix.shape[1] - 1, len(texts) - 1))
+        svd = TruncatedSVD(n_components=n_components, random_state=self.seed).fit(matrix)
+        self.vocabulary_ = vectorizer.get_feature_names_out().astype(str)
+        self.idf_ = vectorizer.idf_.astype(np.float32)
+        self.components_ = svd.components_.astype(np.float32)
+        return self
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if self.vocabulary_ is None:
+            raise ValueError("TfidfSvdEmbedder.encode before fit")
+        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True,
+                                     vocabulary={w: i for i, w in enumerate(self.vocabulary_)})
+        vectorizer.idf_ = self.idf_
+        vectors = np.asarray(vectorizer.transform([t or "" for t in texts]) @ self.components_.T, dtype=np.float32)
+        if progress:
+            progress("embedding", 1.0)
+        return _normalise(vectors)
+
+    def to_bytes(self) -> bytes:
+        """The fitted state as plain arrays (no pickle)."""
+        buffer = io.BytesIO()
+        np.savez(buffer, vocabulary=self.vocabulary_, idf=self.idf_, components=self.components_)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "TfidfSvdEmbedder":
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            embedder = cls(dim=int(arrays["components"].shape[0]))
+            embedder.vocabulary_ = arrays["vocabulary"].astype(str)
+            embedder.idf_ = arrays["idf"]
+            embedder.components_ = arrays["components"]
+        return embedder
+
+
+def make_embedder(settings: EmbeddingSettings, state: bytes | None = None) -> Embedder:
+    """The embedder the settings name; ``state`` restores a fitted one (``to_bytes``)."""
     if settings.model == HASHING:
         return HashingEmbedder()
+    if settings.model == TFIDF_SVD:
+        return TfidfSvdEmbedder.from_bytes(state) if state else TfidfSvdEmbedder()
     return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
 
 
@@ -152,7 +226,13 @@ def embed_texts(
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Embed ``texts``, taking what the cache already has; return the vectors and how many were new."""
+    """Embed ``texts``, taking what the cache already has; return the vectors and how many were new.
+
+    An embedder that needs fitting is fitted on ``texts`` here and never cached.
+    """
+    if embedder.needs_fit:
+        embedder.fit(texts)
+        return embedder.encode(texts, progress), len(texts)
     hashes = [text_hash(t) for t in texts]
     known = cache.lookup(hashes) if cache else {}
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in known}.items())

@@ -5,21 +5,25 @@ classifier over sentence embeddings: one centroid per curated child topic (after
 moves; discarded documents form an "Unassigned/other" class), trained on the approved assignments.
 It is stored as plain arrays (``centroids.npz``, loaded with ``allow_pickle=False``) plus JSON, so
 loading it never runs stored code, and it follows the curation instead of BERTopic's raw clusters.
+An embedder fitted on the run's corpus (TF-IDF + SVD) travels with it as ``embedder.npz``.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from backend.embeddings import Embedder, make_embedder
 from backend.labels import PATH_SEPARATOR
 from backend.mapping import UNASSIGNED_LABEL
+from backend.settings import EmbeddingSettings
 from backend.store import ArtifactStore
 
+FILES = ("model.json", "centroids.npz", "embedder.npz")  # embedder.npz only for fitted embedders
 FORMAT = "topic-curator/nearest-centroid"
 
 
@@ -37,6 +41,11 @@ class InferenceModel:
     nodes: dict[str, Node]
     embedding_model: str
     meta: dict
+    embedder_state: bytes | None = field(default=None, repr=False)
+
+    def embedder(self) -> Embedder:
+        """The embedder to use on new texts: the one the model was trained with."""
+        return make_embedder(EmbeddingSettings(model=self.meta.get("embedding", "minilm")), self.embedder_state)
 
     def predict(self, embeddings: np.ndarray) -> list[dict]:
         """Per text: the path of labels and keys from layer 1 down, with a score per level."""
@@ -68,6 +77,8 @@ class InferenceModel:
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         store.write_bytes(_key(prefix, "centroids.npz"), buffer.getvalue())
+        if self.embedder_state is not None:
+            store.write_bytes(_key(prefix, "embedder.npz"), self.embedder_state)
         store.write_json(_key(prefix, "model.json"), {
             "format": FORMAT, "embedding_model": self.embedding_model, "meta": self.meta,
             "nodes": [{"key": node.key, "array": f"node{i}", "children": node.children}
@@ -82,11 +93,14 @@ class InferenceModel:
         with np.load(io.BytesIO(store.read_bytes(_key(prefix, "centroids.npz"))), allow_pickle=False) as arrays:
             nodes = {n["key"]: Node(n["key"], n["children"], arrays[n["array"]].astype(np.float32))
                      for n in spec["nodes"]}
-        return cls(nodes, spec["embedding_model"], spec.get("meta", {}))
+        state_key = _key(prefix, "embedder.npz")
+        state = store.read_bytes(state_key) if store.exists(state_key) else None
+        return cls(nodes, spec["embedding_model"], spec.get("meta", {}), state)
 
 
 def fit_inference_model(labels: pd.DataFrame, ids: Sequence[str], embeddings: np.ndarray,
-                        embedding_model: str, meta: dict | None = None) -> InferenceModel:
+                        embedding_model: str, meta: dict | None = None,
+                        embedder_state: bytes | None = None) -> InferenceModel:
     """Centroids per tree node from final labels (``backend.labels``) and row-aligned embeddings."""
     frame = labels.set_index("id").loc[[str(i) for i in ids]]
     vectors = _normalise(np.asarray(embeddings, dtype=np.float32))
@@ -104,7 +118,7 @@ def fit_inference_model(labels: pd.DataFrame, ids: Sequence[str], embeddings: np
                 children.append({"key": key, "label": str(label.iloc[members[0]]), "layer": layer})
                 centroids.append(vectors[members].mean(axis=0))
             nodes[str(parent_key)] = Node(str(parent_key), children, _normalise(np.vstack(centroids)))
-    return InferenceModel(nodes, embedding_model, meta or {})
+    return InferenceModel(nodes, embedding_model, meta or {}, embedder_state)
 
 
 def agreement(model: InferenceModel, labels: pd.DataFrame, ids: Sequence[str], embeddings: np.ndarray) -> dict:

@@ -79,8 +79,9 @@ class CleaningSettings:
 class EmbeddingSettings:
     """Which sentence-embedding model to use and how."""
 
-    # "minilm" is the offline all-MiniLM-L6-v2 package; "hashing" a fast, model-free stand-in;
-    # anything else is a sentence-transformers model name or a local path.
+    # "minilm" is the offline all-MiniLM-L6-v2 package; "tfidf-svd" the TF-IDF + SVD baseline
+    # (local runs only); "hashing" a fast, model-free stand-in for tests; anything else is a
+    # sentence-transformers model name or a local path.
     model: str = "minilm"
     batch_size: int = 64
     cache: bool = True

@@ -89,7 +89,13 @@ def run_embed(store: ArtifactStore, run_id: str, settings: Settings, progress: P
     cache = EmbeddingCache(store, embedder.name) if settings.embedding.cache else None
     vectors, n_new = embed_texts(docs["text_embed"].tolist(), embedder, cache, progress)
     store.write_array(embeddings_key(run_id, embedder.name), vectors)
+    if embedder.needs_fit:  # the inference model must embed new texts in the same space
+        store.write_bytes(embedder_state_key(run_id, embedder.name), embedder.to_bytes())
     return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
+
+
+def embedder_state_key(run_id: str, model_name: str) -> str:
+    return f"runs/{run_id}/embeddings/{model_name}.state.npz"
 
 
 def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:
@@ -272,8 +278,10 @@ def run_model(store: ArtifactStore, run_id: str, settings: Settings, holdout: fl
     train, test = order[:cut], order[cut:]
     measured = agreement(fit_inference_model(labels, ids[train], embeddings[train], name), labels, ids[test],
                          embeddings[test]) if len(test) else {}
+    state_key = embedder_state_key(run_id, name)
     model = fit_inference_model(labels, ids, embeddings, name,
                                 {"run_id": run_id, "trained_on": len(ids), "holdout": measured,
-                                 "embedding": settings.embedding.model})
+                                 "embedding": settings.embedding.model},
+                                store.read_bytes(state_key) if store.exists(state_key) else None)
     model.save(store, model_prefix(run_id))
     return measured

@@ -302,12 +302,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     if not store.exists(f"{model_prefix(args.run_id)}/model.json"):
         raise RunStateError(f"Run {args.run_id} has no model yet.", "Finish the run (approve every layer) first.")
-    from backend.embeddings import make_embedder
     from backend.inference_model import InferenceModel
-    from backend.settings import EmbeddingSettings
 
     model = InferenceModel.load(store, model_prefix(args.run_id))
-    loaded = LoadedModel(model, make_embedder(EmbeddingSettings(model=model.meta.get("embedding", "minilm"))))
+    loaded = LoadedModel(model, model.embedder())
     if args.text:
         texts = args.text
     else:

@@ -114,7 +114,7 @@ def get_pipeline(settings: Settings) -> Any:
     if sm.curate_layer3:
         steps.append(curate(3, train3))
         last_mapping = steps[-1].properties.Outputs[OUTPUT_NAME]
-    # A training job, so its model.tar.gz (model.json + centroids.npz) is a single property to register.
+    # A training job, so its model.tar.gz (model.json, centroids.npz) is a single property to register.
     build = train("BuildModel", {"task": "build-model"}, "mapping", last_mapping, steps[-1])
     model_data = build.properties.ModelArtifacts.S3ModelArtifacts
     steps += [build, _register_step(session, sm.image_uri, model_data, p.group, p.approval, build)]

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.embeddings import Embedder, make_embedder
+from backend.embeddings import Embedder
 from backend.errors import CuratorError
 from backend.inference_model import InferenceModel
-from backend.settings import EmbeddingSettings
 from backend.store.local import LocalStore
 
 BATCH_SIZE = 256
@@ -32,10 +31,9 @@ class LoadedModel:
 
 
 def model_fn(model_dir: str) -> LoadedModel:
-    """Load the model from a folder holding model.json and centroids.npz (SageMaker's model dir)."""
+    """Load the model from a folder holding model.json, centroids.npz (and embedder.npz for TF-IDF + SVD) (SageMaker's model dir)."""
     model = InferenceModel.load(LocalStore(Path(model_dir)), "")
-    embedding = model.meta.get("embedding", "minilm")
-    return LoadedModel(model, make_embedder(EmbeddingSettings(model=embedding)))
+    return LoadedModel(model, model.embedder())
 
 
 def input_fn(body: bytes | str, content_type: str = JSON) -> list[str]:

@@ -1,7 +1,7 @@
 """``BuildModel``: final labels and the inference model from the approved mappings.
 
 On SageMaker it runs as a training job (hyperparameter ``task=build-model``), so the files it
-leaves in SM_MODEL_DIR (model.json + centroids.npz, no pickle) become the ``model.tar.gz`` that
+leaves in SM_MODEL_DIR (model.json, centroids.npz and, for TF-IDF + SVD, embedder.npz; no pickle) become the ``model.tar.gz`` that
 RegisterModel registers. Locally: ``python -m pipeline.steps.build_model --run-id R --store S --model-dir D``.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from backend import steps
+from backend.inference_model import FILES
 from backend.runs import load_run
 from backend.store import ArtifactStore, open_store
 
@@ -22,8 +23,10 @@ def build(store: ArtifactStore, run_id: str, model_dir: Path) -> dict:
     labels = steps.run_labels(store, run_id, settings)
     measured = steps.run_model(store, run_id, settings)
     model_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("model.json", "centroids.npz"):
-        (model_dir / name).write_bytes(store.read_bytes(f"{steps.model_prefix(run_id)}/{name}"))
+    for name in FILES:
+        key = f"{steps.model_prefix(run_id)}/{name}"
+        if store.exists(key):
+            (model_dir / name).write_bytes(store.read_bytes(key))
     print(f"{len(labels)} labels; held-out agreement {measured}", file=sys.stderr)
     return measured
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from backend import steps
+from backend.embeddings import make_embedder
+from backend.errors import SettingsError
 from backend.input_data import read_table, validate_table
 from pipeline.steps.common import PROCESSING, current_host, settings_from, work_store
 
@@ -28,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=PROCESSING, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     settings = settings_from(args.root / "input" / "config")
+    if make_embedder(settings.embedding).needs_fit:
+        # Each shard would fit its own TF-IDF space, and the fitted state would stay on this instance.
+        raise SettingsError(f"embedding.model = {settings.embedding.model!r} is for local runs only.",
+                            "Use a sentence model ('minilm') on SageMaker, or run locally with topic-curator run.")
     files = sorted(p for p in (args.root / "input" / "records").rglob("*") if p.is_file())
     if not files:
         print("no input records in this shard: nothing to do", file=sys.stderr)

@@ -3,7 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.embeddings import EmbeddingCache, HashingEmbedder, SentenceTransformerEmbedder, embed_texts
+from backend.embeddings import (
+    EmbeddingCache,
+    HashingEmbedder,
+    SentenceTransformerEmbedder,
+    TfidfSvdEmbedder,
+    embed_texts,
+    make_embedder,
+)
+from backend.errors import SettingsError
+from backend.settings import EmbeddingSettings
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -40,6 +49,38 @@ def test_progress_is_reported(local_store):
     stages = []
     embed_texts(["x y"], HashingEmbedder(), None, lambda stage, fraction: stages.append((stage, fraction)))
     assert stages[-1] == ("embedding", 1.0)
+
+
+CORPUS = [
+    "automate vendor invoice matching", "invoice matching for accounts payable", "match invoices to orders",
+    "chatbot for customer support", "support chatbot answers tickets", "customer service chatbot",
+    "route planning for delivery trucks", "truck route optimisation", "delivery route planning",
+] * 3
+
+
+def test_tfidf_svd_puts_texts_on_the_same_subject_together():
+    embedder = TfidfSvdEmbedder(dim=4).fit(CORPUS)
+    vectors = embedder.encode(["invoice matching", "chatbot for support", "route planning"])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    query = embedder.encode(["matching invoices"])[0]
+    assert np.argmax(vectors @ query) == 0
+
+
+def test_tfidf_svd_state_round_trips_as_plain_arrays():
+    embedder = TfidfSvdEmbedder(dim=4).fit(CORPUS)
+    restored = make_embedder(EmbeddingSettings(model="tfidf-svd"), embedder.to_bytes())
+    np.testing.assert_allclose(restored.encode(CORPUS[:3]), embedder.encode(CORPUS[:3]), rtol=1e-5)
+    with np.load(__import__("io").BytesIO(embedder.to_bytes()), allow_pickle=False) as arrays:
+        assert set(arrays.files) == {"vocabulary", "idf", "components"}
+
+
+def test_a_fitted_embedder_is_fitted_on_the_texts_and_never_cached(local_store):
+    cache = EmbeddingCache(local_store, "tfidf-svd")
+    vectors, n_new = embed_texts(CORPUS, TfidfSvdEmbedder(dim=3), cache)
+    assert vectors.shape == (len(CORPUS), 3) and n_new == len(CORPUS)
+    assert local_store.list("cache") == []
+    with pytest.raises(SettingsError, match="no words"):
+        TfidfSvdEmbedder().fit(["", "the of"])
 
 
 @pytest.mark.slow

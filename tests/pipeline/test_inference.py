@@ -83,3 +83,23 @@ def test_the_model_server_answers_ping_and_invocations(completed):
         assert error.value.code == 400
     finally:
         server.shutdown()
+
+
+def test_a_run_with_tfidf_svd_embeddings_predicts_with_its_own_fitted_space(local_store, fast_settings,
+                                                                             sample_records, tmp_path):
+    from dataclasses import replace
+
+    from backend.settings import EmbeddingSettings
+    from pipeline.steps.build_model import build
+
+    settings = replace(fast_settings, embedding=EmbeddingSettings(model="tfidf-svd"))
+    record = LocalRunner(local_store, auto_approve=True).start(sample_records, settings, "lsa")
+    assert record.status == "completed"
+    assert local_store.list("cache") == []  # corpus-fitted vectors are never cached
+    build(local_store, "lsa", tmp_path / "model")
+    assert (tmp_path / "model" / "embedder.npz").is_file()
+    loaded = model_fn(str(tmp_path / "model"))
+    assert loaded.embedder.name == "tfidf-svd"
+    predictions = predict_fn(["automate vendor invoice matching"], loaded)
+    assert predictions[0]["path"]
+    assert local_store.read_json(f"{model_prefix('lsa')}/model.json")["meta"]["holdout"]["layer1_agreement"] > 0.5
