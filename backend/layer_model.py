@@ -8,6 +8,7 @@ mapping, never in the BERTopic object (its in-place merges renumber topics).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,7 +111,7 @@ class LayerModel(BaseEstimator):
         from bertopic.vectorizers import ClassTfidfTransformer
         from sklearn.feature_extraction.text import CountVectorizer
 
-        texts = [t if t.strip() else "empty" for t in texts]
+        texts = [keyword_text(t) or "empty" for t in texts]
         if len(texts) != len(embeddings):
             raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
         if len(texts) < max(2 * self.n_topics, 4):
@@ -123,9 +124,10 @@ class LayerModel(BaseEstimator):
             threshold=self.birch_threshold,
             branching_factor=self.birch_branching_factor,
         )
-        # min_df=2 on a small sub-layer can prune every term: relax it there.
-        min_df = self.min_df if len(texts) >= 50 * self.min_df else 1
-        vectorizer = CountVectorizer(ngram_range=tuple(self.ngram_range), stop_words="english", min_df=min_df)
+        # BERTopic fits its vectorizer on one joined document per topic, where min_df would count
+        # topics; the vocabulary is chosen per document first, as the curation's KeywordIndex does.
+        vocabulary = keyword_vectorizer(texts, self.ngram_range, self.min_df).vocabulary_
+        vectorizer = CountVectorizer(ngram_range=tuple(self.ngram_range), stop_words="english", vocabulary=vocabulary)
         self.bertopic_ = BERTopic(
             embedding_model=None,
             umap_model=self.reducer if self.reducer is not None else PCA(n_components=5),
@@ -144,6 +146,44 @@ class LayerModel(BaseEstimator):
             if topic != -1
         }
         return self
+
+    def assign(self, embeddings: np.ndarray) -> np.ndarray:
+        """Topics of new documents: project with the fitted reducer, nearest BIRCH sub-cluster."""
+        topics, _ = self.bertopic_.transform([""] * len(embeddings), embeddings=np.asarray(embeddings))
+        return np.asarray(topics, dtype=int)
+
+
+def layer_model(settings: LayerSettings, n_topics: int, n_docs: int) -> LayerModel:
+    """The layer model the settings describe, its reducer sized for ``n_docs`` documents."""
+    return LayerModel(
+        n_topics=n_topics,
+        reducer=make_reducer(settings, n_docs),
+        birch_threshold=settings.birch_threshold,
+        birch_branching_factor=settings.birch_branching_factor,
+        ngram_range=settings.ngram_range,
+        min_df=settings.min_df,
+        top_n_words=settings.top_n_words,
+    )
+
+
+def keyword_vectorizer(texts: Sequence[str], ngram_range: Sequence[int], min_df: int) -> Any:
+    """A CountVectorizer fitted on the documents: terms in at least ``min_df`` of them, stop words out.
+
+    ``min_df`` above 1 on a small sub-layer (under 50 documents per unit of min_df) could prune
+    every term, so it is relaxed to 1 there. Raises ValueError when no term is left at all.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    min_df = min_df if len(texts) >= 50 * min_df else 1
+    vectorizer = CountVectorizer(ngram_range=tuple(ngram_range), stop_words="english", min_df=min_df)
+    vectorizer.fit([keyword_text(t) for t in texts])
+    return vectorizer
+
+
+def keyword_text(text: str | None) -> str:
+    """Text as BERTopic's c-TF-IDF sees it (English): tabs and newlines to spaces, then ASCII letters,
+    digits and spaces only. Applying it first keeps our vocabulary and BERTopic's the same."""
+    return re.sub(r"[^A-Za-z0-9 ]+", "", (text or "").replace("\n", " ").replace("\t", " ")).strip()
 
 
 def make_reducer(settings: LayerSettings, n_docs: int, n_components: int | None = None) -> Any:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend.layer_model import LayerModel, document_coordinates, make_reducer, representative_documents
+from backend.layer_model import LayerModel, document_coordinates, layer_model, representative_documents
 from backend.layer_result import LayerResult, Topic, layer_prefix
 from backend.settings import DrillDownSettings, LayerSettings
 from backend.store import ArtifactStore
@@ -45,15 +45,7 @@ def fit_layer(
     stage = f"topics under {parent}" if parent else "topics"
     report = progress or (lambda _stage, _fraction: None)
     report(f"{stage}: UMAP + BIRCH + c-TF-IDF", 0.0)
-    model = LayerModel(
-        n_topics=n_topics,
-        reducer=make_reducer(settings, len(ids)),
-        birch_threshold=settings.birch_threshold,
-        birch_branching_factor=settings.birch_branching_factor,
-        ngram_range=settings.ngram_range,
-        min_df=settings.min_df,
-        top_n_words=settings.top_n_words,
-    ).fit(texts, embeddings)
+    model = layer_model(settings, n_topics, len(ids)).fit(texts, embeddings)
     report(f"{stage}: 2-D map", 0.7)
     coords = document_coordinates(embeddings, settings)
     prefix = f"{parent}." if parent else ""

@@ -108,3 +108,20 @@ def run_steps_dot(record: RunRecord) -> str:
                      f'fillcolor="{colour}", fontcolor="{"black" if state.status in {"skipped", "pending", "waiting"} else "white"}"];')
     edges = [f'"{a}" -> "{b}";' for a, b in zip(list(record.steps), list(record.steps)[1:])]
     return "digraph run {\n  rankdir=LR;\n  node [fontname=Helvetica, fontsize=10];\n  " + "\n  ".join(nodes + edges) + "\n}"
+
+
+def tuning_history(trials: pd.DataFrame) -> go.Figure:
+    """Each trial's score (by embedding model) and the best score so far, in trial order."""
+    done = trials[trials["state"] == "complete"].sort_values("trial")
+    fig = go.Figure()
+    for model, group in done.groupby("embedding_model", sort=True):
+        fig.add_trace(go.Scatter(x=group["trial"], y=group["score"], mode="markers", name=str(model),
+                                 customdata=group[["coherence", "diversity", "balance", "stability"]].to_numpy(),
+                                 hovertemplate="trial %{x}: %{y:.4f}<br>NPMI %{customdata[0]:.3f}, diversity "
+                                               "%{customdata[1]:.3f}<br>balance %{customdata[2]:.3f}, stability "
+                                               "%{customdata[3]:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=done["trial"], y=done["score"].cummax(), mode="lines", name="best so far",
+                             line=dict(color="#2e7d32", shape="hv")))
+    fig.update_layout(title="topic-curator tune: score per trial", xaxis_title="trial",
+                      yaxis_title="score (higher is better)", height=460)
+    return fig

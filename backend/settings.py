@@ -157,6 +157,28 @@ class SageMakerSettings:
 
 
 @dataclass(frozen=True)
+class TuningSettings:
+    """``topic-curator tune``: the search budget and the weights of its score (README, 'Tuning').
+
+    score = w_coherence * NPMI + w_diversity * diversity + w_balance * balance + w_stability * stability,
+    each measured on held-out documents by k-fold cross-validation; higher is better.
+    """
+
+    n_trials: int = 30
+    n_folds: int = 3
+    # Stop starting new trials after this many minutes (0: no limit).
+    timeout_minutes: float = 0.0
+    # Tune on a fixed random sample of at most this many documents (UMAP dominates a trial's time).
+    max_documents: int = 3000
+    # Candidate embedding models; those not installed are left out with a message.
+    embedding_models: tuple[str, ...] = ("minilm", "tfidf-svd")
+    weight_coherence: float = 1.0
+    weight_diversity: float = 0.5
+    weight_balance: float = 0.25
+    weight_stability: float = 0.25
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs; stored in run.json so a run can be resumed exactly."""
 
@@ -167,6 +189,7 @@ class Settings:
     drilldown: DrillDownSettings = field(default_factory=DrillDownSettings)
     app: AppSettings = field(default_factory=AppSettings)
     sagemaker: SageMakerSettings = field(default_factory=SageMakerSettings)
+    tuning: TuningSettings = field(default_factory=TuningSettings)
     n_layers: int = 3
     sample_size: int = 5000
     seed: int = 42
@@ -185,6 +208,8 @@ class Settings:
             raise SettingsError(f"n_layers is {self.n_layers}; it must be 1, 2 or 3.")
         if self.drilldown.min_subtopics < 2 or self.drilldown.max_subtopics < self.drilldown.min_subtopics:
             raise SettingsError("drilldown.min_subtopics must be >= 2 and <= drilldown.max_subtopics.")
+        if self.tuning.n_folds < 2 or self.tuning.n_trials < 1:
+            raise SettingsError("tuning.n_folds must be at least 2 and tuning.n_trials at least 1.")
         if not self.input.text_columns:
             raise SettingsError("input.text_columns is empty.", "Name at least one text column.")
         return self
@@ -222,6 +247,33 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         else:
             data[section] = value
     return settings_from_dict(data)
+
+
+def settings_to_toml(settings: Settings, header: str = "") -> str:
+    """The settings that differ from the defaults, as a TOML file that ``load_settings`` reads back."""
+    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    defaults = Settings().to_dict()
+    changed = {k: v for k, v in settings.to_dict().items() if v != defaults[k]}
+    for key, value in changed.items():
+        if not isinstance(value, dict):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for section, values in changed.items():
+        if isinstance(values, dict):
+            lines.append(f"\n[{section}]")
+            lines.extend(f"{k} = {_toml_value(v)}" for k, v in values.items() if v != defaults[section][k])
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if value is None:
+        raise SettingsError("A setting of None cannot be written to TOML.")
+    return repr(value)
 
 
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:

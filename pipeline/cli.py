@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from backend.errors import CuratorError
-from backend.settings import Settings, load_settings
+from backend.settings import Settings, TuningSettings, load_settings
 from backend.store import ArtifactStore, open_store
 
 DEFAULT_STORE = "./curator-data"
@@ -90,6 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--input", type=Path, help="CSV with a 'text' column (or one text per line), or JSON")
     predict.add_argument("--output", type=Path, help="write JSON (or CSV by suffix) here instead of printing")
 
+    tune = add("tune", "Search the layer model's parameters and embedding model (Bayesian, k-fold cross-validated); "
+                       "write the best as a settings file for run --config.")
+    tune.add_argument("--input", type=Path, help="CSV or Parquet of records (default: the bundled sample)")
+    tune.add_argument("--id-column", help="column holding the record id (default: opportunity_id)")
+    tune.add_argument("--text-columns", help="comma-separated text columns to combine")
+    tune.add_argument("--config", type=Path, help="settings to start from; its [tuning] section sets the budget and weights")
+    tune.add_argument("--trials", type=int, help=f"number of trials (default: {TuningSettings.n_trials})")
+    tune.add_argument("--folds", type=int, help=f"cross-validation folds (default: {TuningSettings.n_folds})")
+    tune.add_argument("--timeout-minutes", type=float, help="start no new trial after this long (default: no limit)")
+    tune.add_argument("--max-documents", type=int,
+                      help=f"tune on a random sample of at most this many documents (default: {TuningSettings.max_documents})")
+    tune.add_argument("--models", help="comma-separated candidate embedding models (default: minilm,tfidf-svd)")
+    tune.add_argument("--output", type=Path, default=Path("tuned-settings.toml"),
+                      help="settings file to write (default: tuned-settings.toml); the trials go beside it "
+                           "as <name>-trials.csv and a chart as <name>-history.html")
+
     from pipeline.sagemaker_commands import add_commands
 
     add_commands(commands)
@@ -106,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("BERTopic", "numba", "sentence_transformers", "urllib3", "botocore", "filelock"):
+    for noisy in ("BERTopic", "numba", "sentence_transformers", "urllib3", "botocore", "filelock", "gensim"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         return COMMANDS[args.command](args)
@@ -319,6 +335,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from backend.input_data import read_table, validate_table
+    from backend.preprocess import preprocess
+    from backend.tuning import tune
+    from pipeline.progress import ConsoleProgress
+    from pipeline.tune_report import print_trial, write_outputs
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()] if args.models else None
+    settings = _settings(args, tuning__n_trials=args.trials, tuning__n_folds=args.folds,
+                         tuning__timeout_minutes=args.timeout_minutes, tuning__max_documents=args.max_documents,
+                         tuning__embedding_models=models)
+    store = open_store(args.store)
+    records = read_table(args.input, settings.input.encoding) if args.input else _sample_records(store, settings)
+    records = validate_table(records, settings.input.id_column, settings.input.text_columns)
+    progress = ConsoleProgress()
+    try:
+        docs = preprocess(records, settings, progress).docs
+        print(f"Tuning on {min(len(docs), settings.tuning.max_documents)} of {len(docs)} documents: "
+              f"{settings.tuning.n_trials} trials x {settings.tuning.n_folds} folds "
+              f"(Ctrl-C keeps the best trial so far).", file=sys.stderr)
+        result = tune(docs, settings, store, on_trial=lambda report: (progress.close(), print_trial(report)),
+                      progress=progress)
+    finally:
+        progress.close()
+    for path in write_outputs(result, args.output):
+        print(f"Wrote {path}")
+    print(f"Use it: topic-curator run --config {args.output}" + (f" --input {args.input}" if args.input else ""))
+    return 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "status": cmd_status,
@@ -329,13 +375,14 @@ COMMANDS = {
     "propose-labels": cmd_propose_labels,
     "predict": cmd_predict,
     "sagemaker": cmd_sagemaker,
+    "tune": cmd_tune,
     "sample": cmd_sample,
 }
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
     text_columns = [c.strip() for c in args.text_columns.split(",") if c.strip()] if args.text_columns else None
-    return load_settings(args.config, input__id_column=args.id_column, input__text_columns=text_columns)
+    return load_settings(args.config, input__id_column=args.id_column, input__text_columns=text_columns, **overrides)
 
 
 def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:

@@ -35,6 +35,8 @@ class ConsoleProgress:
         self.stream.flush()
 
     def close(self) -> None:
+        """End the current line (safe to call more than once)."""
         if self._stage is not None and self._tty:
             self.stream.write("\n")
             self.stream.flush()
+        self._stage = None

@@ -53,6 +53,32 @@ def test_layer_model_recovers_separable_themes():
     assert model.reduced_embeddings_.shape == (len(texts), 10)
 
 
+def test_held_out_documents_are_assigned_to_their_theme():
+    from sklearn.metrics import normalized_mutual_info_score
+
+    texts, truth = themed_corpus(n_themes=5, per_theme=40)
+    embeddings = HashingEmbedder(dim=64).encode(texts)
+    held_out = np.arange(len(texts)) % 4 == 0
+    model = LayerModel(n_topics=5, reducer=PCA(n_components=5, random_state=0))
+    model.fit([t for t, h in zip(texts, held_out) if not h], embeddings[~held_out])
+    assigned = model.assign(embeddings[held_out])
+    assert normalized_mutual_info_score(truth[held_out], assigned) > 0.8
+    assert set(assigned) <= set(model.topics_)
+
+
+def test_min_df_counts_documents_and_punctuation_never_breaks_the_keywords():
+    texts, _ = themed_corpus(n_themes=4, per_theme=40)
+    # "rareword" appears in 3 documents of one topic: it survives min_df=2 (documents), though it
+    # would not if min_df counted topics, as BERTopic's own vectorizer would.
+    texts = [t + (" rareword" if i < 3 else "") + " don't e-mail café" for i, t in enumerate(texts)]
+    embeddings = HashingEmbedder(dim=32).encode(texts)
+    model = LayerModel(n_topics=4, reducer=PCA(n_components=4, random_state=0), ngram_range=(1, 1), min_df=2)
+    model.fit(texts, embeddings)
+    vocabulary = model.bertopic_.vectorizer_model.vocabulary_
+    assert "rareword" in vocabulary and "email" in vocabulary and "don" not in vocabulary
+    assert all(np.isfinite(score) for words in model.keywords_.values() for _, score in words)
+
+
 def test_too_few_documents_for_the_topics_is_a_clear_error():
     texts, _ = themed_corpus(n_themes=2, per_theme=5)
     with pytest.raises(InputDataError, match="Only 10 documents to cluster into 20 topics"):

@@ -57,3 +57,16 @@ def test_missing_and_broken_files(tmp_path):
 def test_round_trip_through_plain_data():
     settings = load_settings(None, layer__n_topics=18)
     assert settings_from_dict(settings.to_dict()) == settings
+
+
+def test_settings_round_trip_through_the_toml_that_tune_writes(tmp_path):
+    from backend.settings import settings_to_toml
+
+    settings = load_settings(layer__umap_n_neighbors=31, layer__birch_threshold=0.25, layer__ngram_range=[1, 1],
+                             embedding__model="tfidf-svd", input__text_columns=["a", "b"], seed=3)
+    text = settings_to_toml(settings, "written by a test\nsecond line")
+    assert text.startswith("# written by a test\n# second line\n")
+    assert "[sagemaker]" not in text  # only what differs from the defaults
+    path = tmp_path / "tuned.toml"
+    path.write_text(text)
+    assert load_settings(path) == settings

@@ -25,7 +25,7 @@ def input_csv(tmp_path, sample_records):
     return path
 
 
-@pytest.mark.parametrize("command", ["run", "status", "approve", "reject", "mapping", "export", "sample"])
+@pytest.mark.parametrize("command", ["run", "status", "approve", "reject", "mapping", "export", "sample", "tune"])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([command, "--help"])
@@ -140,3 +140,31 @@ def test_export_writes_the_topic_tree(tmp_path, config, input_csv):
     roots = tree["topics"]
     assert sum(node["documents"] for node in roots) >= 390
     assert any(node["children"] for node in roots)
+
+
+def test_tune_writes_settings_that_run_accepts(tmp_path, input_csv, capsys):
+    config = tmp_path / "base.json"
+    config.write_text(json.dumps({**FAST_SETTINGS, "tuning": {"embedding_models": ["hashing", "tfidf-svd"]}}))
+    store, output = str(tmp_path / "s"), tmp_path / "out" / "tuned.toml"
+    assert main(["tune", "--input", str(input_csv), "--config", str(config), "--trials", "3", "--folds", "2",
+                 "--max-documents", "300", "--output", str(output), "--store", store]) == 0
+    captured = capsys.readouterr()
+    assert "trial 3/3: " in captured.err and "best so far:" in captured.err
+    assert "topic-curator run --config" in captured.out
+    trials = pd.read_csv(tmp_path / "out" / "tuned-trials.csv")
+    assert len(trials) == 3 and {"score", "coherence", "stability", "embedding_model"} <= set(trials.columns)
+    assert "plotly" in (tmp_path / "out" / "tuned-history.html").read_text()
+    assert output.read_text().startswith("# Written by topic-curator tune")
+    assert main(["run", "--input", str(input_csv), "--config", str(output), "--store", store, "--run-id", "tuned"]) == 0
+    assert main(["status", "tuned", "--store", store]) == 0
+    assert "waiting" in capsys.readouterr().out
+
+
+def test_tune_on_too_little_text_says_so(tmp_path, config, capsys):
+    path = tmp_path / "few.csv"
+    path.write_text("opportunity_id,description\n" + "".join(f"{i},invoice matching number {i}\n" for i in range(20)))
+    code = main(["tune", "--input", str(path), "--text-columns", "description", "--config", str(config),
+                 "--output", str(tmp_path / "t.toml"), "--store", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 2 and "error: Only 20 documents" in err and "what to do:" in err
+    assert not (tmp_path / "t.toml").exists()
