@@ -1,15 +1,17 @@
 """Topic quality of our layer model beside stock BERTopic, on the same embeddings.
 
-    .venv/bin/python bench/quality.py --corpora bbc generated --runs 3
+    .venv/bin/python bench/quality.py --corpora bbc generated 20ng --runs 3 [--config tuned.toml]
 
 Protocol (BERTopic paper, OCTIS): 10, 20, 30, 40 and 50 topics, ``--runs`` runs each (seeds 0..),
 top-10 words per topic, the outlier topic excluded; NPMI (gensim c_npmi) over the corpus the model
 was fitted on, topic diversity, and NMI / ARI / V-measure against the labels. Keywords are
-unigrams for both models so NPMI scores every top word. Embeddings: all-MiniLM-L6-v2 of the
-fitted texts, cached in bench/.cache. Corpora: ``bbc`` (the exact OCTIS BBC corpus from
-../shared/data; skipped with a message when absent), ``generated`` (the bundled generator, 5,000
-records, cleaned and lemmatised by our own preprocessing), ``20ng`` (20 Newsgroups raw text with
-our preprocessing; not the OCTIS corpus, so NPMI is not comparable with the paper's).
+unigrams for both models so NPMI scores every top word. Ours is ``layer_model`` with the
+product's layer defaults (or ``--config``'s ``[layer]``). Embeddings: all-MiniLM-L6-v2, cached in
+bench/.cache. Corpora: ``bbc`` (the exact OCTIS BBC corpus from ../shared/data; skipped with a
+message when absent), ``generated`` (the bundled generator, 5,000 records, cleaned and lemmatised
+by our own preprocessing), ``20ng`` (20 Newsgroups with our preprocessing for the keywords and the
+precomputed MiniLM vectors of the raw text from ../shared/data; not the OCTIS corpus, so its NPMI
+is not comparable with the paper's).
 """
 
 from __future__ import annotations
@@ -31,15 +33,15 @@ CACHE = ROOT / "bench" / ".cache"
 PAPER_MINILM = {"bbc": {"npmi": 0.170, "td": 0.802}, "20ng": {"npmi": 0.159, "td": 0.833}}
 
 
-def load_corpus(name: str) -> tuple[list[str], pd.Series] | None:
-    """Texts to fit on and their labels."""
+def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | None:
+    """Texts to fit on, their labels, and precomputed embeddings when the corpus ships them."""
     if name == "bbc":
         path = DATA / "bbc_news" / "bbc_news_octis.csv"
         if not path.is_file():
             print(f"skipping bbc: {path} is absent", file=sys.stderr)
             return None
         frame = pd.read_csv(path, keep_default_na=False)
-        return frame["text"].tolist(), frame["label_l1"]
+        return frame["text"].tolist(), frame["label_l1"], None
     if name in {"generated", "20ng"}:
         from backend.preprocess import preprocess
         from backend.settings import settings_from_dict
@@ -62,7 +64,13 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series] | None:
             label_column = "label_l2"
         docs = preprocess(records, settings).docs
         labels = records.set_index(records[settings.input.id_column].astype(str))[label_column].loc[docs["id"]]
-        return docs["text_keywords"].tolist(), labels.reset_index(drop=True)
+        vectors = None
+        if name == "20ng":  # rows of the non-empty texts, in file order (see its README)
+            with np.load(DATA / "20newsgroups" / "minilm_embeddings.npz", allow_pickle=False) as arrays:
+                text_vectors = arrays["text"].astype(np.float32)
+            row = pd.Series(np.arange(len(records)), index=records["id"].astype(str))
+            vectors = text_vectors[row.loc[docs["id"]].to_numpy()]
+        return docs["text_keywords"].tolist(), labels.reset_index(drop=True), vectors
     raise SystemExit(f"unknown corpus {name!r}")
 
 
@@ -75,16 +83,17 @@ def embed(texts: list[str]) -> np.ndarray:
     return vectors
 
 
-def fit_ours(texts, embeddings, k, seed):
-    from backend.layer_model import LayerModel, make_reducer
-    from backend.settings import LayerSettings
+def fit_ours(texts, embeddings, k, seed, layer):
+    from dataclasses import replace
 
-    model = LayerModel(n_topics=k, reducer=make_reducer(LayerSettings(random_state=seed), len(texts)),
-                       ngram_range=(1, 1)).fit(texts, embeddings)
+    from backend.layer_model import layer_model
+
+    settings = replace(layer, random_state=seed, ngram_range=(1, 1))
+    model = layer_model(settings, k, len(texts)).fit(texts, embeddings)
     return model.topics_, [[w for w, _ in model.keywords_[t]] for t in sorted(model.keywords_)]
 
 
-def fit_stock(texts, embeddings, k, seed):
+def fit_stock(texts, embeddings, k, seed, layer):
     from bertopic import BERTopic
     from umap import UMAP
 
@@ -95,25 +104,28 @@ def fit_stock(texts, embeddings, k, seed):
     return np.asarray(topics), words
 
 
-def evaluate(corpus: str, runs: int, counts: list[int]) -> list[dict]:
+MODELS = {"ours": ("ours (UMAP + BIRCH)", fit_ours), "stock": ("stock BERTopic (UMAP + HDBSCAN)", fit_stock)}
+
+
+def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], layer) -> list[dict]:
     from backend.metrics import clustering_scores, npmi_coherence, topic_diversity
 
     loaded = load_corpus(corpus)
     if loaded is None:
         return []
-    texts, labels = loaded
+    texts, labels, embeddings = loaded
     started = time.perf_counter()
-    embeddings = embed(texts)
+    embeddings = embed(texts) if embeddings is None else embeddings
     print(f"{corpus}: {len(texts)} documents embedded in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     tokens = [t.split() for t in texts]
     rows = []
-    for model_name, fit in (("ours (UMAP + BIRCH)", fit_ours), ("stock BERTopic (UMAP + HDBSCAN)", fit_stock)):
+    for model_name, fit in (MODELS[m] for m in models):
         for k in counts:
             for seed in range(runs):
                 started = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    clusters, words = fit(texts, embeddings, k, seed)
+                    clusters, words = fit(texts, embeddings, k, seed, layer)
                 row = {"corpus": corpus, "model": model_name, "k": k, "seed": seed, "topics": len(words),
                        "npmi": npmi_coherence(words, tokens), "td": topic_diversity(words),
                        **clustering_scores(labels, clusters), "seconds": time.perf_counter() - started}
@@ -135,17 +147,37 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def by_topics_table(rows: list[dict]) -> str:
+    frame = pd.DataFrame(rows)
+    lines = ["| corpus | model | topics asked | NPMI | TD | NMI | topics found |", "|---|---|---|---|---|---|---|"]
+    for (corpus, model, k), group in frame.groupby(["corpus", "model", "k"], sort=False):
+        lines.append(f"| {corpus} | {model} | {k} | {group.npmi.mean():.3f} | {group.td.mean():.3f} "
+                     f"| {group.nmi.mean():.3f} | {group.topics.mean():.1f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", nargs="+", default=["bbc", "generated"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--topics", type=int, nargs="+", default=[10, 20, 30, 40, 50])
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["ours", "stock"])
+    parser.add_argument("--config", type=Path, help="settings file whose [layer] section ours uses (default: the defaults)")
     parser.add_argument("--json", type=Path, help="also write every run's scores here")
+    parser.add_argument("--tables-from", type=Path, nargs="+", help="only print the tables of earlier --json files")
     args = parser.parse_args()
-    rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics)]
+    if args.tables_from:
+        rows = [row for path in args.tables_from for row in json.loads(path.read_text())]
+    else:
+        from backend.settings import load_settings
+
+        layer = load_settings(args.config).layer
+        rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics, args.models, layer)]
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(table(rows))
+    print()
+    print(by_topics_table(rows))
 
 
 if __name__ == "__main__":
