@@ -235,8 +235,10 @@ def tune(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=settings.seed))
-    # A sensible first trial: the current settings, so the search can only improve on them.
-    study.enqueue_trial(_params_of(settings, models), skip_if_exists=True)
+    # First trials: the current settings with each candidate embedding model, so the search can
+    # only improve on them and every model is compared on equal terms before TPE takes over.
+    for name in sorted(models, key=lambda m: m != settings.embedding.model):
+        study.enqueue_trial({**_params_of(settings), "embedding_model": name}, skip_if_exists=True)
     try:
         study.optimize(objective, n_trials=tuning.n_trials, timeout=tuning.timeout_minutes * 60 or None,
                        callbacks=[report])
@@ -260,7 +262,7 @@ def _best(study: Any) -> Any:
     return max(complete, key=lambda t: t.value) if complete else None
 
 
-def _params_of(settings: Settings, models: Sequence[str]) -> dict[str, Any]:
+def _params_of(settings: Settings) -> dict[str, Any]:
     """The optuna parameters that reproduce ``settings`` (values outside the space are clipped)."""
     layer = settings.layer
     params: dict[str, Any] = {
@@ -270,7 +272,6 @@ def _params_of(settings: Settings, models: Sequence[str]) -> dict[str, Any]:
         "ngram_max": int(np.clip(layer.ngram_range[1], 1, 2)),
         "min_df": int(np.clip(layer.min_df, 1, 5)),
         "n_topics": layer.n_topics,
-        "embedding_model": settings.embedding.model if settings.embedding.model in models else models[0],
     }
     if layer.reducer == "umap":
         params["umap_n_neighbors"] = int(np.clip(layer.umap_n_neighbors, 5, 50))

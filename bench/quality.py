@@ -6,7 +6,8 @@ Protocol (BERTopic paper, OCTIS): 10, 20, 30, 40 and 50 topics, ``--runs`` runs 
 top-10 words per topic, the outlier topic excluded; NPMI (gensim c_npmi) over the corpus the model
 was fitted on, topic diversity, and NMI / ARI / V-measure against the labels. Keywords are
 unigrams for both models so NPMI scores every top word. Ours is ``layer_model`` with the
-product's layer defaults (or ``--config``'s ``[layer]``). Embeddings: all-MiniLM-L6-v2, cached in
+product's layer defaults (or ``--config``'s ``[layer]``, and its ``[embedding]`` model when it is
+not MiniLM, fitted on the corpus). Embeddings: all-MiniLM-L6-v2, cached in
 bench/.cache. Corpora: ``bbc`` (the exact OCTIS BBC corpus from ../shared/data; skipped with a
 message when absent), ``generated`` (the bundled generator, 5,000 records, cleaned and lemmatised
 by our own preprocessing), ``20ng`` (20 Newsgroups with our preprocessing for the keywords and the
@@ -107,7 +108,7 @@ def fit_stock(texts, embeddings, k, seed, layer):
 MODELS = {"ours": ("ours (UMAP + BIRCH)", fit_ours), "stock": ("stock BERTopic (UMAP + HDBSCAN)", fit_stock)}
 
 
-def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], layer) -> list[dict]:
+def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], settings) -> list[dict]:
     from backend.metrics import clustering_scores, npmi_coherence, topic_diversity
 
     loaded = load_corpus(corpus)
@@ -116,16 +117,25 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], layer
     texts, labels, embeddings = loaded
     started = time.perf_counter()
     embeddings = embed(texts) if embeddings is None else embeddings
+    ours_embeddings = embeddings
+    if settings.embedding.model != "minilm":  # e.g. a tuned settings file that chose tfidf-svd
+        from backend.embeddings import make_embedder
+
+        ours_embeddings = make_embedder(settings.embedding).fit(texts).encode(texts)
     print(f"{corpus}: {len(texts)} documents embedded in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     tokens = [t.split() for t in texts]
     rows = []
-    for model_name, fit in (MODELS[m] for m in models):
+    for key in models:
+        model_name, fit = MODELS[key]
+        vectors = ours_embeddings if key == "ours" else embeddings
+        if key == "ours" and settings.embedding.model != "minilm":
+            model_name += f" on {settings.embedding.model}"
         for k in counts:
             for seed in range(runs):
                 started = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    clusters, words = fit(texts, embeddings, k, seed, layer)
+                    clusters, words = fit(texts, vectors, k, seed, settings.layer)
                 row = {"corpus": corpus, "model": model_name, "k": k, "seed": seed, "topics": len(words),
                        "npmi": npmi_coherence(words, tokens), "td": topic_diversity(words),
                        **clustering_scores(labels, clusters), "seconds": time.perf_counter() - started}
@@ -162,7 +172,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--topics", type=int, nargs="+", default=[10, 20, 30, 40, 50])
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["ours", "stock"])
-    parser.add_argument("--config", type=Path, help="settings file whose [layer] section ours uses (default: the defaults)")
+    parser.add_argument("--config", type=Path, help="settings file whose [layer] (and embedding model) ours uses (default: the defaults)")
     parser.add_argument("--json", type=Path, help="also write every run's scores here")
     parser.add_argument("--tables-from", type=Path, nargs="+", help="only print the tables of earlier --json files")
     args = parser.parse_args()
@@ -171,8 +181,8 @@ def main() -> None:
     else:
         from backend.settings import load_settings
 
-        layer = load_settings(args.config).layer
-        rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics, args.models, layer)]
+        settings = load_settings(args.config)
+        rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics, args.models, settings)]
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(table(rows))

@@ -12,7 +12,7 @@ import pytest
 from backend.embeddings import HashingEmbedder
 from backend.errors import InputDataError, SettingsError
 from backend.settings import TuningSettings, settings_from_dict
-from backend.tuning import CrossValidation, available_embedding_models, score_of, size_balance, tune
+from backend.tuning import COMPONENTS, CrossValidation, available_embedding_models, score_of, size_balance, tune
 from tests.backend.test_layer_model import themed_corpus
 from tests.conftest import FAST_SETTINGS
 
@@ -57,8 +57,11 @@ def test_tune_returns_valid_settings_and_starts_from_the_given_ones():
     reports = []
     result = tune(themed_docs(), settings, on_trial=reports.append)
     assert len(result.trials) == 4 and [r.number for r in reports] == [0, 1, 2, 3]
-    first = result.trials.iloc[0]
+    first, second = result.trials.iloc[0], result.trials.iloc[1]
     assert first["n_topics"] == 6 and first["embedding_model"] == "hashing" and bool(first["birch_threshold_auto"])
+    assert second.drop(["trial", "score", *COMPONENTS, "embedding_model"]).equals(
+        first.drop(["trial", "score", *COMPONENTS, "embedding_model"]))
+    assert second["embedding_model"] == "tfidf-svd"
     assert result.settings.embedding.model in {"hashing", "tfidf-svd"}
     assert 4 <= result.settings.layer.n_topics <= 8
     assert result.score == pytest.approx(result.trials["score"].max())
