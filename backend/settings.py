@@ -96,14 +96,18 @@ class LayerSettings:
     max_topics: int = 25
     # "umap" (the real thing) or "pca" (fast, for tests and very small layers).
     reducer: str = "umap"
-    umap_n_neighbors: int = 15
-    umap_n_components: int = 5
-    umap_min_dist: float = 0.0
+    # UMAP and BIRCH defaults were chosen with `topic-curator tune` on BBC News and the generated
+    # data (bench/QUALITY.md): a little min_dist and 7 components beat BERTopic's 15/5/0.0.
+    umap_n_neighbors: int = 13
+    umap_n_components: int = 7
+    umap_min_dist: float = 0.1
     umap_metric: str = "cosine"
     # None: derived from the data so BIRCH has enough sub-clusters to reach n_topics.
     birch_threshold: float | None = None
-    birch_branching_factor: int = 50
+    birch_branching_factor: int = 60
     ngram_range: tuple[int, int] = (1, 2)
+    # Keyword terms must appear in at least this many documents (1 would let the vocabulary of a
+    # million bigram-rich documents grow without bound for no measurable gain in coherence).
     min_df: int = 2
     top_n_words: int = 10
     n_representative_docs: int = 5

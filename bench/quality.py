@@ -108,7 +108,7 @@ def fit_stock(texts, embeddings, k, seed, layer):
 MODELS = {"ours": ("ours (UMAP + BIRCH)", fit_ours), "stock": ("stock BERTopic (UMAP + HDBSCAN)", fit_stock)}
 
 
-def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], settings) -> list[dict]:
+def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], settings, label: str | None = None) -> list[dict]:
     from backend.metrics import clustering_scores, npmi_coherence, topic_diversity
 
     loaded = load_corpus(corpus)
@@ -130,6 +130,8 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], setti
         vectors = ours_embeddings if key == "ours" else embeddings
         if key == "ours" and settings.embedding.model != "minilm":
             model_name += f" on {settings.embedding.model}"
+        if key == "ours" and label:
+            model_name = label
         for k in counts:
             for seed in range(runs):
                 started = time.perf_counter()
@@ -173,6 +175,7 @@ def main() -> None:
     parser.add_argument("--topics", type=int, nargs="+", default=[10, 20, 30, 40, 50])
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=["ours", "stock"])
     parser.add_argument("--config", type=Path, help="settings file whose [layer] (and embedding model) ours uses (default: the defaults)")
+    parser.add_argument("--label", help="name ours by this in the tables (e.g. for a --config)")
     parser.add_argument("--json", type=Path, help="also write every run's scores here")
     parser.add_argument("--tables-from", type=Path, nargs="+", help="only print the tables of earlier --json files")
     args = parser.parse_args()
@@ -182,7 +185,8 @@ def main() -> None:
         from backend.settings import load_settings
 
         settings = load_settings(args.config)
-        rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics, args.models, settings)]
+        rows = [row for corpus in args.corpora for row in evaluate(corpus, args.runs, args.topics, args.models, settings,
+                                                                       args.label)]
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(table(rows))

@@ -87,7 +87,7 @@ def test_too_few_documents_for_the_topics_is_a_clear_error():
 
 def test_reducer_is_sized_for_small_layers():
     umap = make_reducer(LayerSettings(), n_docs=12)
-    assert umap.n_neighbors == 11 and umap.n_components == 5 and umap.init == "random"
+    assert umap.n_neighbors == 11 and umap.n_components == 7 and umap.init == "random"
     pca = make_reducer(LayerSettings(reducer="pca"), n_docs=4)
     assert pca.n_components == 2
 
