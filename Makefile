@@ -9,7 +9,7 @@ STORE ?= ./curator-data
 PORT ?= 8501
 ARGS ?=
 
-.PHONY: install run app test browser bench clean
+.PHONY: install run app tune test browser bench clean
 
 install: $(STAMP)
 
@@ -31,6 +31,11 @@ app: $(STAMP)
 	mkdir -p .streamlit && cp streamlit_config.toml .streamlit/config.toml
 	@echo "topic-curator app: http://127.0.0.1:$(PORT)  (store: $(STORE); Ctrl+C stops it)"
 	TOPIC_CURATOR_STORE=$(STORE) $(BIN)/streamlit run app/main.py --server.port $(PORT)
+
+# Search layer 1's parameters on the bundled sample (or ARGS='--input data.csv'); writes
+# tuned-settings.toml for `topic-curator run --config tuned-settings.toml`.
+tune: $(STAMP)
+	$(BIN)/topic-curator tune --store $(STORE) $(ARGS)
 
 # The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
 browser:
