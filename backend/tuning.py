@@ -104,9 +104,9 @@ def size_balance(assigned: np.ndarray, n_topics: int) -> float:
 class CrossValidation:
     """The documents, their folds, and the vectors each candidate embedding model gives them."""
 
-    def __init__(self, embed_texts_: Sequence[str], keyword_texts: Sequence[str], n_folds: int, seed: int,
+    def __init__(self, texts_to_embed: Sequence[str], keyword_texts: Sequence[str], n_folds: int, seed: int,
                  sentence_vectors: dict[str, np.ndarray]) -> None:
-        self.embed_texts = list(embed_texts_)
+        self.texts_to_embed = list(texts_to_embed)
         self.keyword_texts = list(keyword_texts)
         self.tokens = [t.split() for t in self.keyword_texts]
         self.folds = list(KFold(n_splits=n_folds, shuffle=True, random_state=seed).split(self.keyword_texts))
@@ -119,8 +119,8 @@ class CrossValidation:
             return self.sentence_vectors[model]
         if (model, fold) not in self._fitted_vectors:
             train = self.folds[fold][0]
-            embedder = make_embedder(EmbeddingSettings(model=model)).fit([self.embed_texts[i] for i in train])
-            self._fitted_vectors[(model, fold)] = embedder.encode(self.embed_texts)
+            embedder = make_embedder(EmbeddingSettings(model=model)).fit([self.texts_to_embed[i] for i in train])
+            self._fitted_vectors[(model, fold)] = embedder.encode(self.texts_to_embed)
         return self._fitted_vectors[(model, fold)]
 
     def evaluate(self, model: str, layer: LayerSettings, n_topics: int) -> dict[str, float]:
@@ -136,7 +136,7 @@ class CrossValidation:
                 assigned = fit.assign(vectors[test])
             if len(fit.keywords_) < n_topics:
                 raise ValueError(f"BIRCH found only {len(fit.keywords_)} of {n_topics} topics "
-                                 f"(threshold {layer.birch_threshold:.3g} is too coarse)")
+                                 f"(threshold {fit.cluster_model_.threshold_:.3g} is too coarse)")
             words = top_words(fit)
             per_fold.append({
                 "coherence": _finite(npmi_coherence(words, [self.tokens[i] for i in test])),
