@@ -66,8 +66,9 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
         docs = preprocess(records, settings).docs
         labels = records.set_index(records[settings.input.id_column].astype(str))[label_column].loc[docs["id"]]
         vectors = None
-        if name == "20ng":  # rows of the non-empty texts, in file order (see its README)
-            with np.load(DATA / "20newsgroups" / "minilm_embeddings.npz", allow_pickle=False) as arrays:
+        shipped = DATA / "20newsgroups" / "minilm_embeddings.npz"
+        if name == "20ng" and shipped.is_file():  # rows of the non-empty texts, in file order (see its README)
+            with np.load(shipped, allow_pickle=False) as arrays:
                 text_vectors = arrays["text"].astype(np.float32)
             row = pd.Series(np.arange(len(records)), index=records["id"].astype(str))
             vectors = text_vectors[row.loc[docs["id"]].to_numpy()]
