@@ -126,7 +126,7 @@ class LayerModel(BaseEstimator):
         )
         # BERTopic fits its vectorizer on one joined document per topic, where min_df would count
         # topics; the vocabulary is chosen per document first, as the curation's KeywordIndex does.
-        vocabulary = keyword_vectorizer(texts, self.ngram_range, self.min_df).vocabulary_
+        vocabulary = keyword_counts(texts, self.ngram_range, self.min_df)[0].vocabulary_
         vectorizer = CountVectorizer(ngram_range=tuple(self.ngram_range), stop_words="english", vocabulary=vocabulary)
         self.bertopic_ = BERTopic(
             embedding_model=None,
@@ -166,18 +166,19 @@ def layer_model(settings: LayerSettings, n_topics: int, n_docs: int) -> LayerMod
     )
 
 
-def keyword_vectorizer(texts: Sequence[str], ngram_range: Sequence[int], min_df: int) -> Any:
-    """A CountVectorizer fitted on the documents: terms in at least ``min_df`` of them, stop words out.
+def keyword_counts(texts: Sequence[str], ngram_range: Sequence[int], min_df: int) -> tuple[Any, Any]:
+    """A CountVectorizer fitted on the documents, and their document-term counts (one pass).
 
-    ``min_df`` above 1 on a small sub-layer (under 50 documents per unit of min_df) could prune
-    every term, so it is relaxed to 1 there. Raises ValueError when no term is left at all.
+    Terms must appear in at least ``min_df`` documents; English stop words are out. ``min_df``
+    above 1 on a small sub-layer (under 50 documents per unit of min_df) could prune every term, so
+    it is relaxed to 1 there. Raises ValueError when no term is left at all.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
     min_df = min_df if len(texts) >= 50 * min_df else 1
     vectorizer = CountVectorizer(ngram_range=tuple(ngram_range), stop_words="english", min_df=min_df)
-    vectorizer.fit([keyword_text(t) for t in texts])
-    return vectorizer
+    counts = vectorizer.fit_transform([keyword_text(t) for t in texts])
+    return vectorizer, counts
 
 
 def keyword_text(text: str | None) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from backend.curation.layer_index import LayerIndex
-from backend.layer_model import keyword_text, keyword_vectorizer
+from backend.layer_model import keyword_counts
 from backend.mapping import Mapping
 
 Keywords = list[tuple[str, float]]
@@ -30,10 +30,9 @@ class KeywordIndex:
     @classmethod
     def from_texts(cls, texts: Sequence[str], ngram_range: tuple[int, int] = (1, 2), min_df: int = 2) -> "KeywordIndex":
         try:
-            vectorizer = keyword_vectorizer(texts, ngram_range, min_df)
+            vectorizer, matrix = keyword_counts(texts, ngram_range, min_df)
         except ValueError:  # no term at all (every text empty)
             return cls(sp.csr_matrix((len(texts), 0)), [])
-        matrix = vectorizer.transform([keyword_text(t) for t in texts])
         return cls(matrix, vectorizer.get_feature_names_out())
 
     def to_bytes(self) -> bytes:
