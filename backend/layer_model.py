@@ -85,7 +85,8 @@ class LayerModel(BaseEstimator):
 
     ``fit(keyword_texts, embeddings)``: texts feed the keywords (lemmatised, stop words out),
     embeddings the clustering. Learned: ``topics_`` (topic per document, 0..k-1 by size),
-    ``keywords_`` (topic -> [(word, score)]), ``reduced_embeddings_``, ``bertopic_``.
+    ``keywords_`` (topic -> [(word, score)]), ``reduced_embeddings_``, ``bertopic_``, and the
+    per-document term counts ``doc_term_`` with their ``keyword_vectorizer_`` (reused by curation).
     """
 
     def __init__(
@@ -126,8 +127,9 @@ class LayerModel(BaseEstimator):
         )
         # BERTopic fits its vectorizer on one joined document per topic, where min_df would count
         # topics; the vocabulary is chosen per document first, as the curation's KeywordIndex does.
-        vocabulary = keyword_counts(texts, self.ngram_range, self.min_df)[0].vocabulary_
-        vectorizer = CountVectorizer(ngram_range=tuple(self.ngram_range), stop_words="english", vocabulary=vocabulary)
+        self.keyword_vectorizer_, self.doc_term_ = keyword_counts(texts, self.ngram_range, self.min_df)
+        vectorizer = CountVectorizer(ngram_range=tuple(self.ngram_range), stop_words="english",
+                                     vocabulary=self.keyword_vectorizer_.vocabulary_)
         self.bertopic_ = BERTopic(
             embedding_model=None,
             umap_model=self.reducer if self.reducer is not None else PCA(n_components=5),

@@ -115,7 +115,9 @@ def run_layer(
             settings.layer.n_topics, settings.layer, progress=progress,
         )
         save_bertopic(store, model_key(run_id, 1), model, embedder_name)
+        doc_terms = (model.doc_term_, model.keyword_vectorizer_.get_feature_names_out())  # counted once
     else:
+        doc_terms = None
         parent_mapping = require_approved(store, run_id, layer - 1)
         parent_layer = load_layer(store, run_id, layer - 1)
         parents = drill_down_rows(parent_mapping, parent_layer.assignments, docs)
@@ -124,19 +126,26 @@ def run_layer(
             on_model=lambda parent, model: save_bertopic(store, model_key(run_id, layer, parent), model, embedder_name),
         )
     save_layer(store, run_id, result)
-    save_doc_terms(store, run_id, result, docs, settings)
+    save_doc_terms(store, run_id, result, docs, settings, doc_terms)
     if not store.list(mapping_prefix(run_id, layer)):
         save_version(store, initial_mapping(run_id, result), SYSTEM_USER)
     return result
 
 
-def save_doc_terms(store: ArtifactStore, run_id: str, result: LayerResult, docs: pd.DataFrame, settings: Settings) -> None:
-    """Term counts of the layer's documents, so curation recomputes keywords without re-reading texts."""
+def save_doc_terms(store: ArtifactStore, run_id: str, result: LayerResult, docs: pd.DataFrame, settings: Settings,
+                   counted: tuple | None = None) -> None:
+    """Term counts of the layer's documents, so curation recomputes keywords without re-reading texts.
+
+    ``counted``: (counts, vocabulary) the layer model already made for exactly these documents.
+    """
     from backend.curation.keywords import KeywordIndex
     from backend.curation.session import doc_terms_key
 
-    texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(result.assignments["id"].astype(str))
-    index = KeywordIndex.from_texts(texts.fillna("").tolist(), settings.layer.ngram_range, settings.layer.min_df)
+    if counted is not None:
+        index = KeywordIndex(*counted)
+    else:
+        texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(result.assignments["id"].astype(str))
+        index = KeywordIndex.from_texts(texts.fillna("").tolist(), settings.layer.ngram_range, settings.layer.min_df)
     store.write_bytes(doc_terms_key(run_id, result.layer), index.to_bytes())
 
 

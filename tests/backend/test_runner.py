@@ -128,3 +128,18 @@ def test_a_run_works_the_same_on_s3(s3_store, fast_settings, sample_records):
     assert "team/runs/on-s3/labels/final.parquet" in keys
     assert "team/runs/on-s3/mapping/layer1/approved.json" in keys
     assert any(k.startswith("team/runs/on-s3/layer1/model/") for k in keys)
+
+
+def test_layer_one_term_counts_are_reused_from_the_model_and_equal_a_fresh_count(local_store, fast_settings,
+                                                                                 sample_records):
+    from backend.curation.keywords import KeywordIndex
+    from backend.curation.session import doc_terms_key
+    from backend.steps import docs_key
+
+    LocalRunner(local_store).start(sample_records, fast_settings, "terms")
+    stored = KeywordIndex.from_bytes(local_store.read_bytes(doc_terms_key("terms", 1)))
+    docs = local_store.read_parquet(docs_key("terms"))
+    fresh = KeywordIndex.from_texts(docs["text_keywords"].tolist(), fast_settings.layer.ngram_range,
+                                    fast_settings.layer.min_df)
+    assert list(stored.vocabulary) == list(fresh.vocabulary)
+    assert (stored.doc_term != fresh.doc_term).nnz == 0
