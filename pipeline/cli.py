@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     run = add("run", "Start a run (or resume one with --run-id): preprocess, embed, fit layer 1, then wait for approval.")
-    run.add_argument("--input", type=Path, help="CSV or Parquet of records (default: the bundled sample of 5,000 generated records)")
-    run.add_argument("--id-column", help="column holding the record id (default: opportunity_id)")
-    run.add_argument("--text-columns", help="comma-separated text columns to combine (default: name, description, needs, product fields)")
+    add_input_arguments(run)
     run.add_argument("--config", type=Path, help="TOML or JSON settings file (see README, 'Settings')")
     run.add_argument("--auto-approve", action="store_true",
                      help="approve every layer automatically (drill into the largest topics) and run to the final labels")
@@ -92,9 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tune = add("tune", "Search the layer model's parameters and embedding model (Bayesian, k-fold cross-validated); "
                        "write the best as a settings file for run --config.")
-    tune.add_argument("--input", type=Path, help="CSV or Parquet of records (default: the bundled sample)")
-    tune.add_argument("--id-column", help="column holding the record id (default: opportunity_id)")
-    tune.add_argument("--text-columns", help="comma-separated text columns to combine")
+    add_input_arguments(tune)
     tune.add_argument("--config", type=Path, help="settings to start from; its [tuning] section sets the budget and weights")
     tune.add_argument("--trials", type=int, help=f"number of trials (default: {TuningSettings.n_trials})")
     tune.add_argument("--folds", type=int, help=f"cross-validation folds (default: {TuningSettings.n_folds})")
@@ -116,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     sample.add_argument("--output", type=Path, required=True, help="CSV file to write")
     return parser
+
+
+def add_input_arguments(sub: argparse.ArgumentParser) -> None:
+    """The input records and their columns, shared by run and tune."""
+    sub.add_argument("--input", type=Path, help="CSV or Parquet of records (default: the bundled sample of 5,000 generated records)")
+    sub.add_argument("--id-column", help="column holding the record id (default: opportunity_id)")
+    sub.add_argument("--text-columns", help="comma-separated text columns to combine (default: name, description, needs, product fields)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
