@@ -112,7 +112,7 @@ class LayerModel(BaseEstimator):
         from bertopic.vectorizers import ClassTfidfTransformer
         from sklearn.feature_extraction.text import CountVectorizer
 
-        texts = [keyword_text(t) or "empty" for t in texts]
+        texts = [t if t.strip() else "empty" for t in texts]
         if len(texts) != len(embeddings):
             raise ValueError(f"{len(texts)} texts but {len(embeddings)} embeddings")
         if len(texts) < max(2 * self.n_topics, 4):

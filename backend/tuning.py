@@ -204,10 +204,15 @@ def tune(
     sentence_vectors = {}
     for name in models:
         embedder = make_embedder(EmbeddingSettings(model=name, batch_size=settings.embedding.batch_size))
-        if not embedder.needs_fit:
-            cache = EmbeddingCache(store, embedder.name) if store is not None and settings.embedding.cache else None
-            sentence_vectors[name], _ = embed_texts(docs["text_embed"].tolist(), embedder, cache,
-                                                    progress and (lambda stage, f, n=name: progress(f"embedding ({n})", f)))
+        if embedder.needs_fit:
+            continue  # fitted per fold by CrossValidation
+        cache = EmbeddingCache(store, embedder.name) if store is not None and settings.embedding.cache else None
+
+        def report(stage: str, fraction: float, name: str = name) -> None:
+            if progress:
+                progress(f"embedding ({name})", fraction)
+
+        sentence_vectors[name], _ = embed_texts(docs["text_embed"].tolist(), embedder, cache, report)
     cv = CrossValidation(docs["text_embed"], docs["text_keywords"], tuning.n_folds, settings.seed, sentence_vectors)
 
     def objective(trial: optuna.Trial) -> float:

@@ -31,7 +31,7 @@ class LoadedModel:
 
 
 def model_fn(model_dir: str) -> LoadedModel:
-    """Load the model from a folder holding model.json, centroids.npz (and embedder.npz for TF-IDF + SVD) (SageMaker's model dir)."""
+    """Load the model from SageMaker's model dir: model.json, centroids.npz (and embedder.npz)."""
     model = InferenceModel.load(LocalStore(Path(model_dir)), "")
     return LoadedModel(model, model.embedder())
 

@@ -1,8 +1,8 @@
 """``BuildModel``: final labels and the inference model from the approved mappings.
 
 On SageMaker it runs as a training job (hyperparameter ``task=build-model``), so the files it
-leaves in SM_MODEL_DIR (model.json, centroids.npz and, for TF-IDF + SVD, embedder.npz; no pickle) become the ``model.tar.gz`` that
-RegisterModel registers. Locally: ``python -m pipeline.steps.build_model --run-id R --store S --model-dir D``.
+leaves in SM_MODEL_DIR (model.json, centroids.npz, and embedder.npz for a fitted embedder; no
+pickle) become the ``model.tar.gz`` that RegisterModel registers. Locally: ``python -m pipeline.steps.build_model --run-id R --store S --model-dir D``.
 """
 
 from __future__ import annotations
