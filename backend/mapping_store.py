@@ -25,6 +25,10 @@ def approved_key(run_id: str, layer: int) -> str:
     return f"{mapping_prefix(run_id, layer)}/approved.json"
 
 
+def version_key(run_id: str, layer: int, version: int) -> str:
+    return f"{mapping_prefix(run_id, layer)}/v{version:04d}.json"
+
+
 def version_numbers(store: ArtifactStore, run_id: str, layer: int) -> list[int]:
     keys = store.list(mapping_prefix(run_id, layer))
     return sorted(int(m.group(1)) for k in keys if (m := VERSION_FILE.search(k)))
@@ -40,7 +44,7 @@ def save_version(store: ArtifactStore, mapping: Mapping, created_by: str) -> Map
     version = (parent or 0) + 1
     saved = mapping.with_meta(version=version, parent_version=parent, created_by=created_by,
                               created_at=now(), approved_by=None, approved_at=None)
-    key = f"{mapping_prefix(mapping.run_id, mapping.layer)}/v{version:04d}.json"
+    key = version_key(mapping.run_id, mapping.layer, version)
     try:
         store.write_json(key, saved.to_dict(), if_absent=True)
     except AlreadyExistsError:
@@ -60,7 +64,7 @@ def load_version(store: ArtifactStore, run_id: str, layer: int, version: int | N
     if not numbers:
         raise RunStateError(f"Layer {layer} of run {run_id} has no saved mapping yet.")
     version = numbers[-1] if version is None else version
-    return mapping_from_dict(store.read_json(f"{mapping_prefix(run_id, layer)}/v{version:04d}.json"))
+    return mapping_from_dict(store.read_json(version_key(run_id, layer, version)))
 
 
 def load_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping | None:
@@ -69,12 +73,17 @@ def load_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping | No
 
 
 def write_approved(store: ArtifactStore, mapping: Mapping, approved_by: str) -> Mapping:
-    """Mark ``mapping`` (a saved version) approved; only the first approval of a layer wins."""
+    """Mark ``mapping`` (a saved version) approved; only the first approval of a layer wins.
+
+    Writing the same version again returns the approval already written (a retry after a crash).
+    """
     approved = mapping.with_meta(approved_by=approved_by, approved_at=now())
     try:
         store.write_json(approved_key(mapping.run_id, mapping.layer), approved.to_dict(), if_absent=True)
     except AlreadyExistsError:
         existing = load_approved(store, mapping.run_id, mapping.layer)
+        if existing is not None and existing.version == mapping.version:
+            return existing
         who = f" by {existing.approved_by} at {existing.approved_at}" if existing else ""
         raise RunStateError(
             f"Layer {mapping.layer} of run {mapping.run_id} was already approved{who}.",

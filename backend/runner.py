@@ -4,10 +4,11 @@ It lives in backend/ (not pipeline/) so the app can resume a run after an approv
 importing the command-line layer.
 
 ``start`` validates the input, creates the run and runs until the first curate step, where it
-records a pending approval and returns. ``approve`` saves the approved mapping and resumes into
-the next layer. A step is recorded done only after its artifacts are written, so ``resume`` after
-a crash continues at the first unfinished step. With ``auto_approve`` every curate step is
-approved by the documented automatic rule and the run goes through to the final labels.
+records a pending approval and returns. Approvals go through ``backend.decisions``; after one, the
+caller calls ``resume``. A step is recorded done only after its artifacts are written, so
+``resume`` after a crash continues at the first unfinished step. With ``auto_approve`` every
+curate step is approved by the documented automatic rule and the run goes through to the final
+labels. Runs that execute on SageMaker are never resumed here.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from backend import steps
+from backend.decisions import approve
 from backend.errors import CuratorError, RunStateError
 from backend.input_data import read_table, validate_table
 from backend.layer_result import load_layer
-from backend.mapping import Mapping
 from backend.mapping_store import load_version
 from backend.runs import RunRecord, create_run, load_run, now, save_run
 from backend.settings import Settings
@@ -62,6 +63,10 @@ class LocalRunner:
     def resume(self, run_id: str) -> RunRecord:
         """Run every step that is not done yet, until the run waits, fails or completes."""
         record = load_run(self.store, run_id)
+        if record.runs_on == "sagemaker":
+            raise RunStateError(f"Run {run_id} runs on SageMaker Pipelines: its steps run there, not on this machine.",
+                                f"Approve it with topic-curator approve {run_id} --store {self.store.uri()}; "
+                                "follow it with topic-curator sagemaker status.")
         if record.status in {"rejected", "completed"}:
             return record
         settings = record.typed_settings
@@ -72,36 +77,11 @@ class LocalRunner:
                     record.status = "waiting"
                     save_run(self.store, record)
                     return record
-                self._auto_approve(record, int(name.removeprefix("curate-layer")), settings)
+                self.auto_approve_waiting(run_id)
+                record = load_run(self.store, run_id)
                 continue
             self._run_step(record, name, settings)
         record.status = "completed"
-        save_run(self.store, record)
-        return record
-
-    def approve(self, run_id: str, mapping: Mapping | None = None, approved_by: str | None = None) -> RunRecord:
-        """Approve the waiting layer (with ``mapping`` or the latest saved version) and resume."""
-        self.approve_only(run_id, mapping=mapping, approved_by=approved_by)
-        return self.resume(run_id)
-
-    def approve_only(self, run_id: str, layer: int | None = None, mapping: Mapping | None = None,
-                     approved_by: str | None = None) -> Mapping:
-        """Approve the waiting layer without resuming (the app resumes in the background)."""
-        record, waiting = self._waiting_layer(run_id)
-        if layer is not None and layer != waiting:
-            raise RunStateError(f"Run {run_id} waits at layer {waiting}, not layer {layer}.",
-                                "Reload the page to see where the run is now.")
-        who = approved_by or self.user
-        approved = steps.approve_layer(self.store, run_id, waiting, who, mapping)
-        self._finish_curation(record, waiting, f"approved by {who} (mapping version {approved.version})")
-        return approved
-
-    def reject(self, run_id: str, reason: str, rejected_by: str | None = None) -> RunRecord:
-        record, layer = self._waiting_layer(run_id)
-        steps.reject_layer(self.store, run_id, layer, rejected_by or self.user, reason)
-        record.steps[f"curate-layer{layer}"].status = "rejected"
-        record.steps[f"curate-layer{layer}"].detail = f"rejected: {reason.strip()[:256]}"
-        record.status = "rejected"
         save_run(self.store, record)
         return record
 
@@ -167,27 +147,14 @@ class LocalRunner:
             if name not in {"labels", "model"} and _layer_of(name) >= layer and state.status == "pending":
                 state.status, state.detail = "skipped", why
 
-    def _auto_approve(self, record: RunRecord, layer: int, settings: Settings) -> None:
-        result = load_layer(self.store, record.run_id, layer)
-        mapping = steps.auto_mapping(load_version(self.store, record.run_id, layer), result, settings)
-        steps.approve_layer(self.store, record.run_id, layer, "auto-approve", mapping)
-        self._finish_curation(record, layer, "approved automatically (--auto-approve)")
-
-    def _finish_curation(self, record: RunRecord, layer: int, detail: str) -> None:
-        state = record.steps[f"curate-layer{layer}"]
-        state.status, state.detail, state.finished_at = "done", detail, now()
-        record.status = "running"
-        save_run(self.store, record)
-
-    def _waiting_layer(self, run_id: str) -> tuple[RunRecord, int]:
+    def auto_approve_waiting(self, run_id: str) -> None:
+        """Approve the waiting layer by the --auto-approve rule (as ``self.user``), through the one route."""
         record = load_run(self.store, run_id)
-        waiting = record.waiting_at
-        if waiting is None:
-            raise RunStateError(
-                f"Run {run_id} is not waiting for an approval (status: {record.status}).",
-                f"See topic-curator status {run_id}.",
-            )
-        return record, int(waiting.removeprefix("curate-layer"))
+        layer = int(record.waiting_at.removeprefix("curate-layer"))
+        result = load_layer(self.store, run_id, layer)
+        mapping = steps.auto_mapping(load_version(self.store, run_id, layer), result, record.typed_settings)
+        approve(self.store, run_id, self.user, record.typed_settings, layer=layer, mapping=mapping,
+                how="approved automatically (--auto-approve)")
 
     def _fail(self, record: RunRecord, name: str, message: str) -> None:
         record.steps[name].status, record.steps[name].detail = "failed", message

@@ -18,6 +18,9 @@ from backend.store import ArtifactStore
 
 StepStatus = Literal["pending", "running", "done", "waiting", "skipped", "failed", "rejected"]
 RunStatus = Literal["running", "waiting", "completed", "failed", "rejected"]
+# Where a run's steps execute: this machine (resumed by the local runner) or SageMaker Pipelines
+# (answered through the callback API, never resumed here).
+RunsOn = Literal["local", "sagemaker"]
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -48,6 +51,7 @@ class RunRecord:
     input: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, StepState] = field(default_factory=dict)
     error: str | None = None
+    runs_on: RunsOn = "local"
 
     @property
     def typed_settings(self) -> Settings:
@@ -81,7 +85,8 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-def create_run(store: ArtifactStore, settings: Settings, run_id: str | None = None, input_info: dict | None = None) -> RunRecord:
+def create_run(store: ArtifactStore, settings: Settings, run_id: str | None = None, input_info: dict | None = None,
+               runs_on: RunsOn = "local") -> RunRecord:
     run_id = run_id or new_run_id()
     if not RUN_ID_PATTERN.match(run_id):
         raise RunStateError(
@@ -93,6 +98,7 @@ def create_run(store: ArtifactStore, settings: Settings, run_id: str | None = No
         settings=settings.to_dict(),
         input=input_info or {},
         steps={name: StepState() for name in step_names(settings.n_layers)},
+        runs_on=runs_on,
     )
     store.write_json(run_key(run_id), record.to_dict(), if_absent=True)
     return record

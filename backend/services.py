@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backend import decisions
 from backend.approvals import Approval, load_approval
+from backend.callbacks import CallbackClient
 from backend.curation.diff import MappingDiff, diff
 from backend.curation.session import CurationSession
 from backend.errors import CuratorError, RunStateError
@@ -67,54 +69,23 @@ def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, u
 
 
 def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings,
-                       callbacks=None) -> Mapping:
-    """Approve ``layer`` (the one the person was shown) at its latest saved version, then resume
-    the run in the background.
+                       version: int | None = None, callbacks: CallbackClient | None = None) -> Mapping:
+    """Approve ``layer`` at the ``version`` the person was shown (default: the latest saved), then,
+    for a local run, resume it in the background; a SageMaker run goes on in SageMaker.
 
-    The approval itself is a conditional write done here, before the thread starts: a second
-    click, a second tab or a reload gets "already approved" (or "waits at layer N, not layer M")
-    and never approves a layer nobody looked at, nor resumes the run twice.
+    The answer is claimed with a conditional write before anything else, so a second click, a
+    second tab or a reload never approves a layer twice, nor resumes the run twice.
     """
-    check_may_approve(user, settings)
-    record = load_run(store, run_id)
-    if record.waiting_at is None:
-        raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).",
-                            "Reload the page to see where the run is now.")
-    if is_sagemaker(store, run_id, layer):
-        from backend.approvals_aws import CallbackClient, approve_on_sagemaker
-
-        return approve_on_sagemaker(store, run_id, layer, user, callbacks or CallbackClient())
-    runner = LocalRunner(store, user=user)
-    approved = runner.approve_only(run_id, layer)
-    _in_background(store, run_id, lambda r: r.resume(run_id), user)
-    return approved
+    outcome = decisions.approve(store, run_id, user, settings, layer=layer, version=version, callbacks=callbacks)
+    if outcome.resume_locally:
+        _in_background(store, run_id, lambda runner: runner.resume(run_id), user)
+    return outcome.mapping
 
 
-def is_sagemaker(store: ArtifactStore, run_id: str, layer: int) -> bool:
-    """Whether the waiting step is a SageMaker CallbackStep (answered there, not resumed here)."""
-    key = f"runs/{run_id}/approvals/curate-layer{layer}.json"
-    return store.exists(key) and bool(load_approval(store, run_id, f"curate-layer{layer}").arguments.get("pipelineExecutionArn"))
-
-
-def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings, callbacks=None) -> RunRecord:
-    check_may_approve(user, settings)
-    waiting = load_run(store, run_id).waiting_at
-    layer = int(waiting.removeprefix("curate-layer")) if waiting else 0
-    if waiting and is_sagemaker(store, run_id, layer):
-        from backend.approvals_aws import CallbackClient, reject_on_sagemaker
-
-        reject_on_sagemaker(store, run_id, layer, user, reason, callbacks or CallbackClient())
-        return load_run(store, run_id)
-    return LocalRunner(store, user=user).reject(run_id, reason)
-
-
-def check_may_approve(user: str, settings: Settings) -> None:
-    if not user.strip():
-        raise RunStateError("Enter your name first: approvals record who made them.")
-    allowed = [a.lower() for a in settings.app.approvers]
-    if allowed and user.strip().lower() not in allowed:
-        raise RunStateError(f"{user} is not on the approver list.",
-                            f"Ask one of {', '.join(settings.app.approvers)} to approve.")
+def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings,
+           callbacks: CallbackClient | None = None) -> RunRecord:
+    decisions.reject(store, run_id, user, reason, settings, callbacks=callbacks)
+    return load_run(store, run_id)
 
 
 def progress(store: ArtifactStore, run_id: str) -> dict | None:

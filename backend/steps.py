@@ -13,21 +13,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from backend.approvals import Approval, load_approval, record_decision, record_pending
+from backend.approvals import Approval, record_pending
 from backend.embeddings import EmbeddingCache, embed_texts, make_embedder
 from backend.errors import InputDataError, RunStateError
 from backend.labels import final_labels, topic_tree
 from backend.layer_result import LayerResult, layer_prefix, load_layer, save_layer
 from backend.layers import fit_layer, fit_sublayer, model_key, n_subtopics, save_bertopic
-from backend.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping, validate
-from backend.mapping_store import (
-    approved_key,
-    load_approved,
-    load_version,
-    mapping_prefix,
-    save_version,
-    write_approved,
-)
+from backend.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping
+from backend.mapping_store import approved_key, load_approved, mapping_prefix, save_version
 from backend.preprocess import preprocess
 from backend.settings import Settings
 from backend.store import ArtifactStore
@@ -173,41 +166,6 @@ def curate_step_arguments(store: ArtifactStore, run_id: str, layer: int) -> dict
 
 def open_curation(store: ArtifactStore, run_id: str, layer: int) -> Approval:
     return record_pending(store, run_id, f"curate-layer{layer}", layer, curate_step_arguments(store, run_id, layer))
-
-
-def approve_layer(
-    store: ArtifactStore, run_id: str, layer: int, approved_by: str, mapping: Mapping | None = None
-) -> Mapping:
-    """Validate and save ``mapping`` (default: the latest saved version), mark it approved.
-
-    Only the first approval of a layer wins (a conditional write), so a double click, a second
-    tab or a retried command never approves, or resumes, twice.
-    """
-    approval = load_approval(store, run_id, f"curate-layer{layer}")
-    if approval.status != "pending":
-        raise RunStateError(
-            f"Layer {layer} of run {run_id} was already {approval.status} by {approval.decided_by} at {approval.decided_at}.",
-            "Nothing to do: see topic-curator status.",
-        )
-    result = load_layer(store, run_id, layer)
-    if mapping is None:
-        mapping = load_version(store, run_id, layer)
-    else:
-        validate(mapping, result, run_id)
-        mapping = save_version(store, mapping, approved_by)
-    validate(mapping, result, run_id)
-    approved = write_approved(store, mapping, approved_by)
-    record_decision(store, approval, "approved", approved_by, mapping_version=approved.version)
-    return approved
-
-
-def reject_layer(store: ArtifactStore, run_id: str, layer: int, rejected_by: str, reason: str) -> Approval:
-    approval = load_approval(store, run_id, f"curate-layer{layer}")
-    if approval.status != "pending":
-        raise RunStateError(f"Layer {layer} of run {run_id} was already {approval.status}.")
-    if not reason.strip():
-        raise RunStateError("A rejection needs a reason.", "Say why with --reason.")
-    return record_decision(store, approval, "rejected", rejected_by, reason=reason.strip()[:256])
 
 
 def auto_mapping(mapping: Mapping, result: LayerResult, settings: Settings) -> Mapping:

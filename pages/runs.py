@@ -93,10 +93,12 @@ if summary.problem:
 left, right = st.columns(2)
 with left:
     if st.button("Approve", key="approve", type="primary", disabled=bool(summary.problem)):
-        approved = guarded(services.approve_and_resume, store(), run_id, approval.layer, user, settings())
+        approved = guarded(services.approve_and_resume, store(), run_id, approval.layer, user, settings(),
+                           version=summary.mapping.version)
         if approved is not None:
+            where = "in SageMaker" if approval.on_sagemaker else "in the background"
             st.session_state["last_success"] = (
-                f"Approved layer {approval.layer} (mapping version {approved.version}); the run goes on in the background.")
+                f"Approved layer {approval.layer} (mapping version {approved.version}); the run goes on {where}.")
         st.rerun()
 with right:
     reason = st.text_input("Reason for rejecting", key="reject_reason", max_chars=256)

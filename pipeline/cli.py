@@ -50,16 +50,22 @@ def build_parser() -> argparse.ArgumentParser:
     status = add("status", "Show a run's steps and what it waits for (without RUN: list the runs).")
     status.add_argument("run_id", nargs="?", metavar="RUN")
 
-    approve = add("approve", "Approve the layer a run waits at, and resume the run into the next layer.")
+    approve = add("approve", "Approve the layer a run waits at. A local run resumes into the next layer here; "
+                             "a SageMaker run is answered through its CallbackStep and goes on in SageMaker.")
     approve.add_argument("run_id", metavar="RUN")
     approve.add_argument("--mapping", type=Path, help="mapping JSON to approve (default: the latest saved version, as is)")
     approve.add_argument("--by", default=None, help="who approves (default: your user name)")
-    approve.add_argument("--auto-approve", action="store_true", help="after this approval, approve later layers automatically")
+    approve.add_argument("--config", type=Path, help="settings file whose app.approvers says who may approve "
+                                                     "(default: the run's own settings)")
+    approve.add_argument("--auto-approve", action="store_true",
+                         help="after this approval, approve later layers automatically (local runs)")
 
-    reject = add("reject", "Reject the layer a run waits at; the run stops.")
+    reject = add("reject", "Reject the layer a run waits at; the run stops (a SageMaker execution fails with the reason).")
     reject.add_argument("run_id", metavar="RUN")
     reject.add_argument("--reason", required=True, help="why (kept with the run, at most 256 characters)")
     reject.add_argument("--by", default=None, help="who rejects (default: your user name)")
+    reject.add_argument("--config", type=Path, help="settings file whose app.approvers says who may reject "
+                                                    "(default: the run's own settings)")
 
     mapping = add("mapping", "Write the current mapping of the waiting layer to a file, to edit and approve with --mapping.")
     mapping.add_argument("run_id", metavar="RUN")
@@ -166,9 +172,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _runner(store, args.auto_approve, _user()) as runner:
         if args.run_id and store.exists(run_key(args.run_id)):
             print(f"Resuming run {args.run_id} (its stored settings are used).", file=sys.stderr)
-            if args.auto_approve and load_run(store, args.run_id).waiting_at:
-                record = runner.approve(args.run_id, approved_by="auto-approve")
-            else:
+            record = load_run(store, args.run_id)
+            if args.auto_approve and record.waiting_at:
+                runner.auto_approve_waiting(args.run_id)  # the one approval route; SageMaker runs are answered there
+                record = load_run(store, args.run_id)
+            if record.runs_on == "local":
                 record = runner.resume(args.run_id)
         else:
             settings = _settings(args)
@@ -205,6 +213,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
+    from backend.decisions import approve
     from backend.mapping import mapping_from_json
 
     store = open_store(args.store)
@@ -213,19 +222,34 @@ def cmd_approve(args: argparse.Namespace) -> int:
         if not args.mapping.is_file():
             raise CuratorError(f"Mapping file {args.mapping} does not exist.", "Check the --mapping path.")
         mapping = mapping_from_json(args.mapping.read_bytes(), str(args.mapping))
-    with _runner(store, args.auto_approve, args.by or _user()) as runner:
-        record = runner.approve(args.run_id, mapping)
-    _print_outcome(store, record.run_id)
+    user = args.by or _user()
+    outcome = approve(store, args.run_id, user, _decision_settings(store, args), mapping=mapping)
+    print(f"Approved layer {outcome.approval.layer} of run {args.run_id} (mapping version {outcome.mapping.version}).")
+    if outcome.resume_locally:
+        with _runner(store, args.auto_approve, user) as runner:
+            runner.resume(args.run_id)
+    else:
+        print("Sent to the waiting SageMaker CallbackStep: the pipeline goes on in SageMaker "
+              "(topic-curator sagemaker status shows it).")
+    _print_outcome(store, args.run_id)
     return 0
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    from backend.runner import LocalRunner
+    from backend.decisions import reject
 
     store = open_store(args.store)
-    record = LocalRunner(store, user=args.by or _user()).reject(args.run_id, args.reason)
-    print(f"Run {record.run_id} rejected and stopped: {args.reason.strip()[:256]}")
+    outcome = reject(store, args.run_id, args.by or _user(), args.reason, _decision_settings(store, args))
+    where = " (SageMaker was told: its execution fails with this reason)" if outcome.approval.on_sagemaker else ""
+    print(f"Run {args.run_id} rejected and stopped{where}: {outcome.approval.reason}")
     return 0
+
+
+def _decision_settings(store: ArtifactStore, args: argparse.Namespace) -> Settings:
+    """Who may approve: the --config file's app.approvers, else the run's own settings."""
+    from backend.runs import load_run
+
+    return load_settings(args.config) if args.config else load_run(store, args.run_id).typed_settings
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:

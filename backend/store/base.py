@@ -4,6 +4,9 @@ Backends implement five byte-level methods; typed helpers (JSON, Parquet, NumPy,
 built on them here once. ``write_bytes(..., if_absent=True)`` is a conditional write: it refuses
 to overwrite (``AlreadyExistsError``), which is how saved versions stay immutable and two writers
 cannot silently overwrite each other.
+
+NumPy and pandas are imported by the helpers that need them, so the callback inbox (an AWS Lambda
+that ships without them) can use a store.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import io
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from backend.errors import StoreError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 
 class ArtifactStore(ABC):
@@ -55,6 +59,8 @@ class ArtifactStore(ABC):
         self.write_bytes(key, data, if_absent=if_absent)
 
     def read_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_parquet(io.BytesIO(self.read_bytes(key)), columns=columns)
 
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
@@ -63,10 +69,14 @@ class ArtifactStore(ABC):
         self.write_bytes(key, buffer.getvalue())
 
     def read_array(self, key: str) -> np.ndarray:
+        import numpy as np
+
         # allow_pickle=False: stored arrays are data, never code.
         return np.load(io.BytesIO(self.read_bytes(key)), allow_pickle=False)
 
     def write_array(self, key: str, array: np.ndarray) -> None:
+        import numpy as np
+
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
         self.write_bytes(key, buffer.getvalue())
@@ -88,25 +98,21 @@ class ArtifactStore(ABC):
         return Path(folder)
 
 
-def open_store(location: str | Path) -> ArtifactStore:
-    """A store for a local folder or an ``s3://bucket/prefix`` URI."""
-    text = str(location)
-    if text.startswith("s3://"):
-        from backend.store.s3 import S3Store
-
-        return S3Store.from_uri(text)
-    from backend.store.local import LocalStore
-
-    return LocalStore(Path(text))
-
-
 def _json_default(value: Any) -> Any:
+    if type(value).__module__ == "numpy":
+        return _numpy_to_json(value)
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _numpy_to_json(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
         return float(value)
     if isinstance(value, np.ndarray):
         return value.tolist()
-    if isinstance(value, tuple | set):
-        return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,29 +1,29 @@
-"""The approval round trip against a moto server on 127.0.0.1, approved through the app.
+"""The Approve button of a SageMaker run, against a moto server on 127.0.0.1.
 
-moto plays S3, SQS and the pipeline/registry APIs; this test plays SageMaker's part (fits layer 1
-into the store, puts the CallbackStep's message on the queue) and intercepts the callback calls
-moto lacks with a botocore before-call handler, after botocore has validated their parameters
-against the real service model.
+moto plays S3 and SQS; this test plays SageMaker's part (fits layer 1 into the store, puts the
+CallbackStep's message on the queue) and intercepts the callback call moto lacks with a botocore
+before-call handler, after botocore has validated its parameters against the real service model.
+The whole pipeline under SageMaker's contract is tests/pipeline/test_sagemaker_emulation.py.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from backend.approvals import pending_approvals
-from backend.approvals_aws import OUTPUT_NAME, poll_queue
+from backend.decisions import OUTPUT_NAME
+from backend.inbox import poll_queue
 from backend.mapping_store import load_approved
 from backend.runner import LocalRunner
+from backend.runs import load_run, save_run
 from backend.store.s3 import S3Store
 from tests.app.conftest import open_app
-
-pytest.importorskip("sagemaker", reason="the [sagemaker] extra is not installed")
-from pipeline.definition import definition_json  # noqa: E402
 
 
 @pytest.fixture
@@ -62,22 +62,21 @@ def test_create_start_callback_approve_in_the_app(moto_server, callbacks_sent, m
                                                   fast_settings, sample_records):
     import streamlit as st
 
-    from backend.settings import load_settings
     from tests.conftest import FAST_SETTINGS
 
-    settings = load_settings()
-    sagemaker, s3, sqs = boto3.client("sagemaker"), boto3.client("s3"), boto3.client("sqs")
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
     s3.create_bucket(Bucket="topic-curator-artifacts")
     queue = sqs.create_queue(QueueName="topic-curator-callbacks")["QueueUrl"]
-    sagemaker.create_pipeline(PipelineName="topic-curator", PipelineDefinition=definition_json(settings),
-                              RoleArn=settings.sagemaker.role_arn)
-    execution_arn = sagemaker.start_pipeline_execution(PipelineName="topic-curator")["PipelineExecutionArn"]
-    run_id = execution_arn.rsplit("/", 1)[-1]
+    run_id = "abc123def456"
+    execution_arn = f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/topic-curator/execution/{run_id}"
 
     # SageMaker's part: TrainLayer1 leaves layer 1 in the store, CurateLayer1 messages the queue.
     store = S3Store("topic-curator-artifacts", "curator", client=s3)
     LocalRunner(store).start(sample_records, fast_settings, run_id)
-    message = {"token": "Tok3nAbc12", "pipelineExecutionArn": execution_arn, "status": "Executing",
+    record = load_run(store, run_id)
+    record.runs_on = "sagemaker"
+    save_run(store, record)
+    message = {"token": "Tok3nAbc12", "pipelineExecutionArn": execution_arn,
                "arguments": {"run_id": run_id, "layer": "1",
                              "mapping_output": f"s3://topic-curator-artifacts/curator/runs/{run_id}/mapping/layer1/approved.json"}}
     for _ in range(2):  # delivered twice
@@ -101,26 +100,11 @@ def test_create_start_callback_approve_in_the_app(moto_server, callbacks_sent, m
     assert len(callbacks_sent) == 1
     operation, params = callbacks_sent[0]
     assert operation == "SendPipelineExecutionStepSuccess" and params["CallbackToken"] == "Tok3nAbc12"
-    mapping_uri = f"s3://topic-curator-artifacts/curator/runs/{run_id}/mapping/layer1/approved.json"
+    mapping_uri = f"s3://topic-curator-artifacts/curator/runs/{run_id}/mapping/layer1/v0001.json"
     assert params["OutputParameters"] == [{"Name": OUTPUT_NAME, "Value": mapping_uri}]
     assert len(params["ClientRequestToken"]) >= 32
     assert s3.head_object(Bucket="topic-curator-artifacts", Key=f"curator/runs/{run_id}/mapping/layer1/approved.json")
     assert load_approved(store, run_id, 1).approved_by == "ana"
+    # SageMaker fits layer 2: the app started no background run (it would be named run-<id>).
+    assert not [t for t in threading.enumerate() if t.name == f"run-{run_id}"]
     st.cache_resource.clear()
-
-
-def test_model_registry_round_trip(moto_server):
-    sagemaker = boto3.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName="topic-curator")
-    arn = sagemaker.create_model_package(
-        ModelPackageGroupName="topic-curator", ModelApprovalStatus="PendingManualApproval",
-        InferenceSpecification={"Containers": [{"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/topic-curator:latest",
-                                                "ModelDataUrl": "s3://topic-curator-artifacts/jobs/build/model.tar.gz"}],
-                                "SupportedContentTypes": ["text/csv", "application/json"],
-                                "SupportedResponseMIMETypes": ["application/json"]},
-    )["ModelPackageArn"]
-    described = sagemaker.describe_model_package(ModelPackageName=arn)
-    assert described["ModelApprovalStatus"] == "PendingManualApproval"
-    assert described["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv", "application/json"]
-    listed = sagemaker.list_model_packages(ModelPackageGroupName="topic-curator")["ModelPackageSummaryList"]
-    assert [p["ModelPackageArn"] for p in listed] == [arn]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from backend import decisions
 from backend.approvals import load_approval, pending_approvals
 from backend.errors import InputDataError, MappingError, RunStateError
 from backend.mapping import TopicDecision
@@ -12,6 +13,14 @@ from backend.mapping_store import load_approved, load_version
 from backend.runs import load_run, save_run
 from backend.steps import labels_key
 from backend.runner import LocalRunner
+from backend.settings import Settings
+
+
+def approve(runner: LocalRunner, run_id: str, mapping=None, user: str = "ana"):
+    """Approve the waiting layer through the one route, then resume here as the CLI does."""
+    outcome = decisions.approve(runner.store, run_id, user, Settings(), mapping=mapping)
+    assert outcome.resume_locally
+    return runner.resume(run_id)
 
 
 def test_auto_approve_runs_all_three_layers(local_store, fast_settings, sample_records):
@@ -41,7 +50,7 @@ def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, 
     topics["0"] = TopicDecision("Invoice automation", drill_down=True)
     topics["1"] = TopicDecision(topics["1"].label, status="merged", merged_into="0")
     topics["2"] = TopicDecision(topics["2"].label, status="discarded")
-    record = runner.approve("manual", mapping.with_meta(topics=topics))
+    record = approve(runner, "manual", mapping.with_meta(topics=topics))
 
     assert record.waiting_at == "curate-layer2"
     approved = load_approved(local_store, "manual", 1)
@@ -50,12 +59,10 @@ def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, 
     layer2_parents = {t.split(".")[0] for t in local_store.read_parquet("runs/manual/layer2/assignments.parquet")["topic"]}
     assert layer2_parents == {"0"}
 
-    with pytest.raises(RunStateError, match="already approved"):
-        from backend.steps import approve_layer
+    with pytest.raises(RunStateError, match="not waiting|waits at layer 2"):
+        decisions.approve(local_store, "manual", "ben", Settings(), layer=1)
 
-        approve_layer(local_store, "manual", 1, "ben")
-
-    record = runner.approve("manual")  # layer 2 as is: nothing marked, so layer 3 is skipped
+    record = approve(runner, "manual")  # layer 2 as is: nothing marked, so layer 3 is skipped
     assert record.status == "completed"
     assert record.steps["layer3"].status == "skipped" and record.steps["curate-layer3"].status == "skipped"
     labels = local_store.read_parquet(labels_key("manual")).set_index("id")
@@ -66,11 +73,38 @@ def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, 
 def test_reject_stops_the_run(local_store, fast_settings, sample_records):
     runner = LocalRunner(local_store)
     runner.start(sample_records, fast_settings, "rej")
-    record = runner.reject("rej", "topics look wrong")
-    assert record.status == "rejected"
+    decisions.reject(local_store, "rej", "ana", "topics look wrong", Settings())
+    assert load_run(local_store, "rej").status == "rejected"
     assert load_approval(local_store, "rej", "curate-layer1").reason == "topics look wrong"
     with pytest.raises(RunStateError, match="not waiting"):
-        runner.approve("rej")
+        approve(runner, "rej")
+
+
+def test_approve_and_reject_at_once_give_one_answer(local_store, fast_settings, sample_records):
+    """Whoever claims the token first decides; the other is told, and nothing of theirs is written."""
+    from backend.approvals import Answer, claim_answer
+
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "race")
+    approval = load_approval(local_store, "race", "curate-layer1")
+    claim_answer(local_store, approval, Answer(approval.token, "approved", "ana", mapping_version=1))
+    with pytest.raises(RunStateError, match="already approved \\(version 1\\) by ana"):
+        decisions.reject(local_store, "race", "ben", "no", Settings())
+    assert load_approval(local_store, "race", "curate-layer1").status == "pending"
+    # Ana's process stopped after claiming: pressing Approve again completes her answer.
+    approve(runner, "race", user="ben")
+    assert load_approved(local_store, "race", 1).approved_by == "ana"
+    assert load_approval(local_store, "race", "curate-layer1").decided_by == "ana"
+
+
+def test_a_sagemaker_run_is_never_resumed_here(local_store, fast_settings, sample_records):
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "remote")
+    record = load_run(local_store, "remote")
+    record.runs_on = "sagemaker"
+    save_run(local_store, record)
+    with pytest.raises(RunStateError, match="runs on SageMaker"):
+        runner.resume("remote")
 
 
 def test_stale_or_foreign_mapping_is_refused_and_nothing_changes(local_store, fast_settings, sample_records):
@@ -78,7 +112,7 @@ def test_stale_or_foreign_mapping_is_refused_and_nothing_changes(local_store, fa
     runner.start(sample_records, fast_settings, "stale")
     mapping = load_version(local_store, "stale", 1).with_meta(layer_fingerprint="0000")
     with pytest.raises(MappingError, match="stale"):
-        runner.approve("stale", mapping)
+        approve(runner, "stale", mapping)
     assert load_run(local_store, "stale").waiting_at == "curate-layer1"
     assert load_approved(local_store, "stale", 1) is None
 
