@@ -1,4 +1,4 @@
-# One image: it serves the curation app, and its entry points run the pipeline steps on SageMaker.
+# One image: it serves the curation app, and its programs run the pipeline on SageMaker.
 # Code is baked in, so a SageMaker pipeline built on this image needs no upload at run time.
 FROM python:3.11-slim
 
@@ -14,6 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     TOPIC_CURATOR_STORE=/data
 
+# SageMaker hosting may name the port in SAGEMAKER_BIND_TO_PORT; `serve` listens there (else 8080).
+LABEL com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true
+
 WORKDIR /opt/topic-curator
 
 RUN pip install torch==2.13.0 ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
@@ -24,18 +27,17 @@ COPY pipeline ./pipeline
 COPY app ./app
 COPY pages ./pages
 COPY streamlit_config.toml ./.streamlit/config.toml
+COPY container/app /usr/local/bin/app
+# `pip install .` puts the programs SageMaker runs on the PATH: `train` (training jobs) and `serve`
+# (hosting); processing jobs run `python -m pipeline.steps.preprocess`.
 RUN pip install . \
     && useradd --create-home --uid 1000 curator \
-    && mkdir -p /data && chown curator /data \
-    && printf '#!/bin/sh\nexec python -m pipeline.steps.train_layer "$@"\n' > /usr/local/bin/train \
-    && printf '#!/bin/sh\nexec python -m pipeline.serve "$@"\n' > /usr/local/bin/serve \
-    && chmod +x /usr/local/bin/train /usr/local/bin/serve
+    && mkdir -p /data && chown curator /data
 
-USER curator
+# No USER line: SageMaker's jobs run as root, as it mounts /opt/ml. The app (the default command)
+# drops to the user `curator` itself (container/app).
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() != b'ok')"
 
-# Default: serve the app on all interfaces. SageMaker runs `train` (training jobs), `serve` (model
-# hosting) and `python -m pipeline.steps.preprocess` (processing); locally: `topic-curator ...`.
-CMD ["streamlit", "run", "app/main.py", "--server.address", "0.0.0.0"]
+CMD ["app"]

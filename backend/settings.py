@@ -146,16 +146,24 @@ class SageMakerSettings:
 
     pipeline_name: str = "topic-curator"
     region: str = "us-east-1"
-    role_arn: str = "arn:aws:iam::123456789012:role/TopicCuratorSageMaker"
+    # The role SageMaker Pipelines assumes to create the jobs (docs/iam/pipeline-execution-role.json),
+    # and the role the jobs run with (docs/iam/jobs-role.json); empty: the pipeline's role.
+    role_arn: str = "arn:aws:iam::123456789012:role/TopicCuratorPipeline"
+    job_role_arn: str = "arn:aws:iam::123456789012:role/TopicCuratorJobs"
     image_uri: str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/topic-curator:latest"
     store: str = "s3://topic-curator-artifacts/curator"
     input_data: str = "s3://topic-curator-artifacts/input/"
     callback_queue_url: str = "https://sqs.us-east-1.amazonaws.com/123456789012/topic-curator-callbacks"
+    # Where `sagemaker poll` keeps callback messages it cannot read (empty: log and delete them).
+    dead_letter_queue_url: str = ""
     model_package_group: str = "topic-curator"
     processing_instance_type: str = "ml.m5.xlarge"
     processing_instance_count: int = 1
     training_instance_type: str = "ml.m5.xlarge"
     curate_layer3: bool = True
+    # Each processing and training job is stopped after this long (a layer of millions of documents
+    # takes hours on one instance; SageMaker's own default would stop it after one).
+    max_runtime_seconds: int = 86400
     # An approval still pending after this many hours is answered with a failure (sagemaker poll).
     approval_deadline_hours: float = 168.0
 

@@ -6,12 +6,17 @@ no AWS call: the same settings always give the same JSON. Every step reads and w
 artifact store (``sagemaker.store``, s3://bucket/prefix) under ``runs/<execution id>/``, the same
 layout the local runner uses, so the app shows SageMaker runs like local ones.
 
-The definition validates against AWS's published schema (``validate.py --open``), which is
-stricter than the service: job output locations and the callback queue are literal strings (from
-the settings), never ``Std:Join`` or parameters. So the preprocessing shards land under
-``<store>/shards/<execution id>/`` by the job's own local layout, TrainLayer1 reads that channel in
-FastFile mode (nothing of other runs is downloaded), and BuildModel is a training job whose model
-artifact is the ``model.tar.gz`` RegisterModel points at.
+Jobs get only short values: the settings travel as an object in the store (``job_settings``), and
+each job is given its URI, so no request comes near SageMaker's limits (256 characters per
+environment value, 2,500 per hyperparameter); ``check_limits`` refuses a definition that would, with
+botocore's own numbers. Each execution's preprocessing shards go under
+``<store>/shards/<execution id>/`` and TrainLayer1's channel reads exactly that prefix (FastFile:
+streamed as read); later layers and BuildModel get the mapping version the last CallbackStep
+approved as a one-file channel. BuildModel is a training job whose model artifact is the
+``model.tar.gz`` RegisterModel points at.
+
+The definition validates against AWS's published schema, except that the schema predates
+``Std:Join`` in job arguments, which the SDK emits and the service resolves (the schema's README).
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
-from backend.approvals_aws import OUTPUT_NAME
+from backend.decisions import OUTPUT_NAME
+from backend.errors import SettingsError
 from backend.settings import Settings
+from pipeline.aws_limits import definition_problems
+from pipeline.job_settings import settings_uri
+from pipeline.steps.container import RECORDS, SHARDS
 
-PROCESSING = "/opt/ml/processing"
 
 
 def get_pipeline(settings: Settings) -> Any:
@@ -34,11 +42,15 @@ def get_pipeline(settings: Settings) -> Any:
     import boto3
     from sagemaker.core.processing import Processor
     from sagemaker.core.shapes import (
+        Channel,
+        DataSource,
         OutputDataConfig,
         ProcessingInput,
         ProcessingOutput,
         ProcessingS3Input,
         ProcessingS3Output,
+        S3DataSource,
+        StoppingCondition,
     )
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join
@@ -47,7 +59,7 @@ def get_pipeline(settings: Settings) -> Any:
     from sagemaker.mlops.workflow.callback_step import CallbackOutput, CallbackStep
     from sagemaker.mlops.workflow.pipeline import Pipeline
     from sagemaker.mlops.workflow.steps import ProcessingStep, TrainingStep
-    from sagemaker.train.configs import Compute, InputData
+    from sagemaker.train.configs import Compute
     from sagemaker.train.model_trainer import ModelTrainer
 
     sm = settings.sagemaker
@@ -64,34 +76,43 @@ def get_pipeline(settings: Settings) -> Any:
     store = sm.store.rstrip("/")
     run_id = ExecutionVariables.PIPELINE_EXECUTION_ID
     run_prefix = Join(on="/", values=[store, "runs", run_id])
-    settings_json = json.dumps(settings.to_dict(), sort_keys=True, separators=(",", ":"))
+    settings_object = settings_uri(settings)
+    # The jobs' S3 client finds the store's region without guessing.
+    environment = {"AWS_DEFAULT_REGION": sm.region}
 
-    def processor(module: str, count: Any = 1) -> Processor:
-        return Processor(role=sm.role_arn, image_uri=sm.image_uri, instance_count=count, instance_type=p.processing_type,
-                         entrypoint=["python", "-m", module], sagemaker_session=session,
-                         env={"TOPIC_CURATOR_SETTINGS": settings_json}, base_job_name=f"{sm.pipeline_name}-{module.rsplit('.', 1)[-1]}")
-
-    preprocess = ProcessingStep(name="Preprocess", step_args=processor("pipeline.steps.preprocess", p.processing_count).run(
+    job_role = sm.job_role_arn or sm.role_arn
+    processor = Processor(role=job_role, image_uri=sm.image_uri, instance_count=p.processing_count,
+                          instance_type=p.processing_type, entrypoint=["python", "-m", "pipeline.steps.preprocess"],
+                          sagemaker_session=session, env=environment, base_job_name=f"{sm.pipeline_name}-preprocess",
+                          max_runtime_in_seconds=sm.max_runtime_seconds)
+    preprocess = ProcessingStep(name="Preprocess", step_args=processor.run(
         inputs=[ProcessingInput(input_name="records", s3_input=ProcessingS3Input(
-            s3_uri=p.input_data, local_path=f"{PROCESSING}/input/records", s3_data_type="S3Prefix",
+            s3_uri=p.input_data, local_path=RECORDS, s3_data_type="S3Prefix",
             s3_input_mode="File", s3_data_distribution_type="ShardedByS3Key"))],
         outputs=[ProcessingOutput(output_name="shards", s3_output=ProcessingS3Output(
-            s3_uri=f"{store}/shards", local_path=f"{PROCESSING}/output", s3_upload_mode="EndOfJob"))],
-        arguments=["--run-id", run_id],
+            s3_uri=Join(on="/", values=[store, "shards", run_id]), local_path=SHARDS, s3_upload_mode="EndOfJob"))],
+        arguments=["--run-id", run_id, "--settings", settings_object],
     ))
 
-    def train(name: str, hyperparameters: dict, channel: str, source: Any, after: Any) -> TrainingStep:
+    def channel(name: str, source: Any, mode: str) -> Channel:
+        return Channel(channel_name=name, input_mode=mode, data_source=DataSource(s3_data_source=S3DataSource(
+            s3_data_type="S3Prefix", s3_uri=source, s3_data_distribution_type="FullyReplicated")))
+
+    def train(name: str, hyperparameters: dict, data: Channel, after: Any) -> TrainingStep:
         trainer = ModelTrainer(
-            training_image=sm.image_uri, role=sm.role_arn, sagemaker_session=session,
+            training_image=sm.image_uri, role=job_role, sagemaker_session=session,
             compute=Compute(instance_type=p.training_type, instance_count=1),
-            base_job_name=f"{sm.pipeline_name}-{name.lower()}", training_input_mode="FastFile",
-            hyperparameters={"run_id": run_id, "store": store, "settings": settings_json, **hyperparameters},
+            base_job_name=f"{sm.pipeline_name}-{name.lower()}", environment=environment,
+            hyperparameters={"run_id": run_id, "store": store, "settings": settings_object, **hyperparameters},
             output_data_config=OutputDataConfig(s3_output_path=f"{store}/jobs"),
+            stopping_condition=StoppingCondition(max_runtime_in_seconds=sm.max_runtime_seconds),
         )
-        step = TrainingStep(name=name, step_args=trainer.train(
-            input_data_config=[InputData(channel_name=channel, data_source=source)]))
+        step = TrainingStep(name=name, step_args=trainer.train(input_data_config=[data]))
         step.add_depends_on([after])
         return step
+
+    def approved(curate: CallbackStep) -> Channel:
+        return channel("mapping", curate.properties.Outputs[OUTPUT_NAME], "File")
 
     def curate(layer: int, trained: TrainingStep) -> CallbackStep:
         mapping = Join(on="/", values=[run_prefix, "mapping", f"layer{layer}"])
@@ -104,18 +125,18 @@ def get_pipeline(settings: Settings) -> Any:
         )
 
     shards = preprocess.properties.ProcessingOutputConfig.Outputs["shards"].S3Output.S3Uri
-    train1 = train("TrainLayer1", {"layer": "1"}, "documents", shards, preprocess)
+    train1 = train("TrainLayer1", {"layer": "1"}, channel("documents", shards, "FastFile"), preprocess)
     curate1 = curate(1, train1)
-    train2 = train("TrainLayer2", {"layer": "2"}, "mapping", curate1.properties.Outputs[OUTPUT_NAME], curate1)
+    train2 = train("TrainLayer2", {"layer": "2"}, approved(curate1), curate1)
     curate2 = curate(2, train2)
-    train3 = train("TrainLayer3", {"layer": "3"}, "mapping", curate2.properties.Outputs[OUTPUT_NAME], curate2)
+    train3 = train("TrainLayer3", {"layer": "3"}, approved(curate2), curate2)
     steps: list[Any] = [preprocess, train1, curate1, train2, curate2, train3]
-    last_mapping = curate2.properties.Outputs[OUTPUT_NAME]
+    last_curate = curate2
     if sm.curate_layer3:
-        steps.append(curate(3, train3))
-        last_mapping = steps[-1].properties.Outputs[OUTPUT_NAME]
+        last_curate = curate(3, train3)
+        steps.append(last_curate)
     # A training job, so its model.tar.gz (model.json, centroids.npz) is a single property to register.
-    build = train("BuildModel", {"task": "build-model"}, "mapping", last_mapping, steps[-1])
+    build = train("BuildModel", {"task": "build-model"}, approved(last_curate), steps[-1])
     model_data = build.properties.ModelArtifacts.S3ModelArtifacts
     steps += [build, _register_step(session, sm.image_uri, model_data, p.group, p.approval, build)]
     return Pipeline(name=sm.pipeline_name, parameters=list(vars(p).values()), steps=steps, sagemaker_session=session)
@@ -145,11 +166,21 @@ def _register_step(session: Any, image_uri: str, model_data: Any, group: Any, ap
 
 
 def definition_json(settings: Settings) -> str:
-    """The pipeline definition as JSON (what CreatePipeline receives)."""
+    """The pipeline definition as JSON (what CreatePipeline receives), checked against the API limits."""
     import logging
     import warnings
 
     logging.getLogger("sagemaker").setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return get_pipeline(settings).definition()
+        body = get_pipeline(settings).definition()
+    check_limits(json.loads(body))
+    return body
+
+
+def check_limits(definition: dict) -> None:
+    """Refuse a definition whose jobs SageMaker would refuse to create (botocore's limits)."""
+    problems = definition_problems(definition)
+    if problems:
+        raise SettingsError("SageMaker would refuse this pipeline's jobs: " + "; ".join(problems[:5]) + ".",
+                            "Shorten those values in the [sagemaker] settings (image, store, role, names).")

@@ -1,7 +1,8 @@
-"""``topic-curator sagemaker definition | upsert | start | status | poll``.
+"""``topic-curator sagemaker definition | upsert | start | status | poll | stop``.
 
-``definition`` is offline. The others call AWS with boto3 (credentials and region from the usual
-AWS configuration); the SDK is only needed to build the definition.
+``definition`` is offline. The others call AWS with boto3 (credentials from the usual AWS
+configuration, region from the settings); the SDK is only needed to build the definition.
+``upsert`` and ``start`` first write the settings object the jobs read (``job_settings``).
 """
 
 from __future__ import annotations
@@ -23,21 +24,23 @@ def add_commands(commands: Any) -> None:
                        ("upsert", "Create or update the pipeline in SageMaker."),
                        ("start", "Start an execution."),
                        ("status", "Show recent executions (or one, with --execution)."),
-                       ("poll", "Record callback messages from the queue as pending approvals.")):
+                       ("poll", "Record callback messages from the queue as pending approvals; answer stopping "
+                                "executions and approvals past sagemaker.approval_deadline_hours."),
+                       ("stop", "Stop an execution (a waiting CallbackStep is answered by the next poll).")):
         parser = sub.add_parser(name, help=text, description=text)
         parser.add_argument("--config", help="settings file with a [sagemaker] section (see README)")
         if name == "start":
             parser.add_argument("--input-data", help="s3:// prefix of the records (default: sagemaker.input_data)")
             parser.add_argument("--processing-instance-count", type=int, help="instances for preprocessing and embedding")
-        if name == "status":
-            parser.add_argument("--execution", help="an execution ARN")
+        if name in {"status", "stop"}:
+            parser.add_argument("--execution", required=name == "stop", help="an execution ARN")
         if name == "poll":
             parser.add_argument("--wait", type=int, default=10, help="seconds of long polling (default 10)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    return {"definition": definition, "upsert": upsert, "start": start, "status": status, "poll": poll}[
-        args.sagemaker_command](args, settings)
+    return {"definition": definition, "upsert": upsert, "start": start, "status": status, "poll": poll,
+            "stop": stop}[args.sagemaker_command](args, settings)
 
 
 def definition(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,10 +52,10 @@ def definition(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _client(service: str, settings: Settings) -> Any:
+def _client(service: str, settings: Settings, region: str | None = None) -> Any:
     import boto3
 
-    return boto3.client(service, region_name=settings.sagemaker.region)
+    return boto3.client(service, region_name=region or settings.sagemaker.region)
 
 
 def upsert(args: argparse.Namespace, settings: Settings) -> int:
@@ -61,6 +64,7 @@ def upsert(args: argparse.Namespace, settings: Settings) -> int:
     sm = settings.sagemaker
     client = _client("sagemaker", settings)
     body = definition_json(settings)
+    print(f"Settings for the jobs: {_publish(settings)}")
     if _pipeline_exists(client, sm.pipeline_name):
         response = client.update_pipeline(PipelineName=sm.pipeline_name, PipelineDefinition=body, RoleArn=sm.role_arn)
         verb = "Updated"
@@ -85,7 +89,15 @@ def _pipeline_exists(client: Any, name: str) -> bool:
         raise
 
 
+def _publish(settings: Settings) -> str:
+    from backend.store import open_store
+    from pipeline.job_settings import publish_settings
+
+    return publish_settings(open_store(settings.sagemaker.store), settings)
+
+
 def start(args: argparse.Namespace, settings: Settings) -> int:
+    _publish(settings)  # the definition names it; make sure it is there for this execution
     parameters = []
     if args.input_data:
         parameters.append({"Name": "InputData", "Value": args.input_data})
@@ -120,20 +132,35 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 def poll(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
-    from backend.approvals_aws import CallbackClient, answer_stopping, expire_overdue, poll_queue
+    from backend.callbacks import CallbackClient
+    from backend.inbox import answer_stopping, expire_overdue, poll_queue
     from backend.store import open_store
 
-    store = open_store(settings.sagemaker.store)
-    callbacks = CallbackClient(_client("sagemaker", settings))
-    recorded = poll_queue(store, _client("sqs", settings), settings.sagemaker.callback_queue_url, args.wait)
+    sm = settings.sagemaker
+    store = open_store(sm.store)
+    callbacks = CallbackClient(lambda region: _client("sagemaker", settings, region))
+    consumed = poll_queue(store, _client("sqs", settings), sm.callback_queue_url, args.wait,
+                          dead_letter_url=sm.dead_letter_queue_url)
     answered = answer_stopping(store, callbacks)
-    answered += expire_overdue(store, callbacks, timedelta(hours=settings.sagemaker.approval_deadline_hours))
-    for approval in recorded:
+    answered += expire_overdue(store, callbacks, timedelta(hours=sm.approval_deadline_hours))
+    for approval in consumed.recorded:
         print(f"pending: run {approval.run_id} {approval.step} (token {approval.token})")
+    for message_id, why in consumed.unreadable:
+        kept = f"moved to {sm.dead_letter_queue_url}" if sm.dead_letter_queue_url else "deleted"
+        print(f"unreadable message {message_id} ({kept}): {why}")
     for approval in answered:
-        print(f"answered with failure ({approval.reason}): run {approval.run_id} {approval.step}")
-    if not recorded and not answered:
+        print(f"answered ({approval.status}: {approval.reason}): run {approval.run_id} {approval.step}")
+    if consumed.failed:
+        print(f"{len(consumed.failed)} message(s) could not be recorded now; they stay on the queue.")
+    if not (consumed.recorded or consumed.unreadable or consumed.failed or answered):
         print("No callback messages.")
+    return 0
+
+
+def stop(args: argparse.Namespace, settings: Settings) -> int:
+    _client("sagemaker", settings).stop_pipeline_execution(PipelineExecutionArn=args.execution)
+    print(f"Stopping {args.execution}. A CallbackStep waiting for approval stops once answered: "
+          "topic-curator sagemaker poll (or the Lambda) answers it.")
     return 0
 
 

@@ -1,7 +1,11 @@
-"""The model server SageMaker hosting starts (``serve``): GET /ping and POST /invocations on 8080.
+"""The model server SageMaker hosting starts (``docker run <image> serve``): GET /ping and
+POST /invocations.
 
-It wraps ``pipeline.inference`` (model_fn / input_fn / predict_fn / output_fn) with the standard
-library's threading HTTP server; the model is loaded once from /opt/ml/model.
+As AWS documents it (SageMaker Developer Guide, "Custom Inference Code with Hosting Services"): the
+model.tar.gz is extracted to /opt/ml/model, and the container answers on port 8080, or on
+``SAGEMAKER_BIND_TO_PORT`` where SageMaker sets it ("Run Real-time Predictions with an Inference
+Pipeline"). It wraps ``pipeline.inference`` (model_fn / input_fn / predict_fn / output_fn) with the
+standard library's threading HTTP server; the model is loaded once, before the port opens.
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ def make_handler(loaded: LoadedModel) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+MODEL_DIR = "/opt/ml/model"
+
+
 def main() -> None:
-    loaded = model_fn(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    loaded = model_fn(MODEL_DIR)
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     ThreadingHTTPServer(("0.0.0.0", port), make_handler(loaded)).serve_forever()
 

@@ -1,8 +1,9 @@
 """``BuildModel``: final labels and the inference model from the approved mappings.
 
-On SageMaker it runs as a training job (hyperparameter ``task=build-model``), so the files it
-leaves in SM_MODEL_DIR (model.json, centroids.npz, and embedder.npz for a fitted embedder; no
-pickle) become the ``model.tar.gz`` that RegisterModel registers. Locally: ``python -m pipeline.steps.build_model --run-id R --store S --model-dir D``.
+On SageMaker it runs as a training job (``task=build-model``, see ``train_layer``), so the files it
+leaves in /opt/ml/model (model.json, centroids.npz, and embedder.npz for a fitted embedder; no
+pickle) become the ``model.tar.gz`` that RegisterModel registers. Locally:
+``python -m pipeline.steps.build_model --run-id R --store S --model-dir D``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from pathlib import Path
 
 from backend import steps
 from backend.inference_model import FILES
+from backend.layer_result import layer_prefix
+from backend.mapping_store import load_approved, load_version, write_approved
 from backend.runs import load_run
 from backend.store import ArtifactStore, open_store
+
+UNCURATED = "automatic (the pipeline has no curate step for this layer)"
 
 
 def build(store: ArtifactStore, run_id: str, model_dir: Path) -> dict:
     settings = load_run(store, run_id).typed_settings
+    approve_uncurated_layers(store, run_id)
     labels = steps.run_labels(store, run_id, settings)
     measured = steps.run_model(store, run_id, settings)
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -29,6 +35,15 @@ def build(store: ArtifactStore, run_id: str, model_dir: Path) -> dict:
             (model_dir / name).write_bytes(store.read_bytes(key))
     print(f"{len(labels)} labels; held-out agreement {measured}", file=sys.stderr)
     return measured
+
+
+def approve_uncurated_layers(store: ArtifactStore, run_id: str) -> None:
+    """A layer fitted below the last approved one without a curate step (``sagemaker.curate_layer3 =
+    false``) counts with its fitted topics, as they are."""
+    for layer in (2, 3):
+        fitted = store.exists(f"{layer_prefix(run_id, layer)}/topics.json")
+        if fitted and load_approved(store, run_id, layer) is None and load_approved(store, run_id, layer - 1):
+            write_approved(store, load_version(store, run_id, layer), UNCURATED)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,83 +1,142 @@
 """Training jobs: ``TrainLayer<N>`` fits one layer; ``BuildModel`` (``task=build-model``) builds the
-registered model. The image's ``train`` command runs this module.
+registered model. SageMaker runs ``docker run <image> train``; the image's ``train`` program is
+this module's ``main``.
 
-Hyperparameters (SM_HPS): ``run_id``, ``layer``, ``store`` (s3://bucket/prefix), ``settings``
-(JSON). Channels: ``documents`` (layer 1: the preprocessing shards, ``<run_id>/<host>/``) and
-``mapping`` (later layers: the approved mapping the CallbackStep returned). The fitted layer goes
-to the store, where the app shows it; a summary goes to SM_MODEL_DIR for the job's lineage.
+Hyperparameters (every value a string): ``run_id`` (the execution id), ``store``
+(s3://bucket/prefix), ``settings`` (URI of the settings object), and ``layer`` or ``task``.
+Channels:
+  documents  TrainLayer1: this execution's preprocessing shards, one folder per instance
+  mapping    TrainLayer2/3 and BuildModel: the mapping version the last CallbackStep approved
+The fitted layer goes to the store under ``runs/<run_id>/``, where the app shows it; /opt/ml/model
+gets a summary (``layer.json``), or for BuildModel the registered model's files.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from backend import steps
-from backend.errors import RunStateError
-from backend.mapping import mapping_from_json
-from backend.mapping_store import load_approved
-from backend.runs import create_run, run_key
-from backend.settings import Settings, settings_from_dict
+from backend.decisions import settle_from_pipeline
+from backend.embeddings import make_embedder
+from backend.errors import InputDataError
+from backend.mapping import Mapping, mapping_from_json
+from backend.runs import RunRecord, StepState, create_run, load_run, now, run_key, save_run
+from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
-from pipeline.steps.common import hyperparameters
+from pipeline.job_settings import read_settings
+from pipeline.steps.build_model import build
+from pipeline.steps.container import ContractError, TrainingJob, run_job
 
 
-def combine_shards(store: ArtifactStore, run_id: str, shards: Path, settings: Settings) -> int:
-    """Gather every instance's documents and embeddings into the run's layout (layer 1 only)."""
-    folders = sorted(p.parent for p in shards.rglob("docs.parquet"))
-    if not folders:
-        raise RunStateError(f"No preprocessed shards under {shards}.", "Check the Preprocess step's output.")
-    docs = pd.concat([pd.read_parquet(f / "docs.parquet") for f in folders], ignore_index=True)
-    vectors = np.vstack([np.load(f / "embeddings.npy", allow_pickle=False) for f in folders])
-    records = pd.concat([pd.read_parquet(f / "records.parquet") for f in folders], ignore_index=True)
-    steps.check_enough_documents(len(docs), settings)
-    store.write_parquet(steps.docs_key(run_id), docs)
-    store.write_parquet(steps.records_key(run_id), records)
-    from backend.embeddings import make_embedder
-
-    store.write_array(steps.embeddings_key(run_id, make_embedder(settings.embedding).name), vectors)
-    return len(docs)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.parse_args(argv)
-    hps = hyperparameters()
-    run_id, store = hps["run_id"], open_store(hps["store"])
-    model_dir = Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
-    if hps.get("task") == "build-model":
-        from pipeline.steps.build_model import build
-
-        build(store, run_id, model_dir)
-        return 0
-    layer = int(hps["layer"])
-    settings = settings_from_dict(json.loads(hps["settings"])) if hps.get("settings") else Settings()
+def train(job: TrainingJob) -> None:
+    """Do what this training job's hyperparameters ask for."""
+    run_id, store = job.hyperparameter("run_id"), open_store(job.hyperparameter("store"))
+    settings = read_settings(job.hyperparameter("settings"))
+    if job.hyperparameters.get("task") == "build-model":
+        approved_from_channel(job, store, run_id)
+        with recorded_step(store, run_id, "model") as state:
+            measured = build(store, run_id, job.model_dir)
+            state.detail = (f"nearest-centroid model for RegisterModel; agrees with the curated path on "
+                            f"{measured.get('path_agreement', 0):.1%} of held-out documents")
+        record = load_run(store, run_id)
+        record.steps["labels"] = StepState("done", detail="final labels written by BuildModel")
+        record.status = "completed"
+        save_run(store, record)
+        return
+    layer = int(job.hyperparameter("layer"))
     if layer == 1:
         if not store.exists(run_key(run_id)):
-            create_run(store, settings, run_id, {"source": "SageMaker"})
-        n = combine_shards(store, run_id, Path(os.environ["SM_CHANNEL_DOCUMENTS"]) / run_id, settings)
-        print(f"{n} documents from the shards", file=sys.stderr)
+            create_run(store, settings, run_id, {"source": "SageMaker"}, runs_on="sagemaker")
+        with recorded_step(store, run_id, "embed") as state:
+            state.detail = combine_shards(store, run_id, job.channel("documents"), settings)
     else:
-        sent = Path(os.environ.get("SM_CHANNEL_MAPPING", "")) / "approved.json"
-        approved = load_approved(store, run_id, layer - 1)
-        if approved is None:
-            raise RunStateError(f"Layer {layer - 1} of run {run_id} has no approved mapping in {store.uri()}.")
-        if sent.is_file() and mapping_from_json(sent.read_bytes()).version != approved.version:
-            raise RunStateError("The mapping the callback returned is not the approved one in the store.")
-    result = steps.run_layer(store, run_id, layer, settings)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    (model_dir / "layer.json").write_text(json.dumps(
+        approved_from_channel(job, store, run_id, layer - 1)
+    with recorded_step(store, run_id, f"layer{layer}") as state:
+        result = steps.run_layer(store, run_id, layer, settings)
+        state.detail = f"{len(result.topics)} topics (SageMaker training job)"
+    job.model_dir.mkdir(parents=True, exist_ok=True)
+    (job.model_dir / "layer.json").write_text(json.dumps(
         {"run_id": run_id, "layer": layer, "topics": len(result.topics), "fingerprint": result.fingerprint,
          "artifacts": store.uri(f"runs/{run_id}/layer{layer}")}))
     print(f"layer {layer}: {len(result.topics)} topics", file=sys.stderr)
-    return 0
+
+
+def combine_shards(store: ArtifactStore, run_id: str, shards: Path, settings: Settings) -> str:
+    """Gather every instance's documents and embeddings into the run's layout; say what was found."""
+    folders = sorted(p.parent for p in shards.rglob("docs.parquet"))
+    if not folders:
+        raise ContractError(f"No preprocessed shards under {shards}.", "Check the Preprocess step's output.")
+    docs = pd.concat([pd.read_parquet(f / "docs.parquet") for f in folders], ignore_index=True)
+    vectors = np.vstack([np.load(f / "embeddings.npy", allow_pickle=False) for f in folders])
+    records = pd.concat([pd.read_parquet(f / "records.parquet") for f in folders], ignore_index=True)
+    repeated = docs["id"][docs["id"].duplicated()].astype(str).unique().tolist()
+    if repeated:
+        raise InputDataError(f"{len(repeated)} record id(s) appear in more than one input file, e.g. {repeated[:5]}.",
+                             "Give every record one id across all files under InputData.")
+    steps.check_enough_documents(len(docs), settings)
+    store.write_parquet(steps.docs_key(run_id), docs)
+    store.write_parquet(steps.records_key(run_id), records)
+    store.write_array(steps.embeddings_key(run_id, make_embedder(settings.embedding).name), vectors)
+    record = load_run(store, run_id)
+    record.input.update({"n_records": len(records), "n_docs": len(docs)})
+    record.steps["preprocess"] = StepState("done", detail=f"{len(docs)} documents from {len(folders)} instance(s)")
+    save_run(store, record)
+    return f"{len(docs)} documents, {vectors.shape[1]} dimensions, from {len(folders)} preprocessing instance(s)"
+
+
+def approved_from_channel(job: TrainingJob, store: ArtifactStore, run_id: str, layer: int | None = None) -> Mapping:
+    """The mapping the CallbackStep approved, as its channel holds it, recorded as approved in the store."""
+    files = sorted(job.channel("mapping").rglob("*.json"))
+    if len(files) != 1:
+        raise ContractError(f"The mapping channel holds {len(files)} JSON files; the approved mapping should be one.")
+    mapping = mapping_from_json(files[0].read_bytes(), files[0].name)
+    if mapping.run_id != run_id or (layer is not None and mapping.layer != layer):
+        raise ContractError(f"The mapping channel holds layer {mapping.layer} of run {mapping.run_id}, "
+                            f"not layer {layer} of run {run_id}.", "Check the CallbackStep that answered.")
+    return settle_from_pipeline(store, run_id, mapping)
+
+
+@contextmanager
+def recorded_step(store: ArtifactStore, run_id: str, name: str) -> Iterator[StepState]:
+    """Keep the run record's step up to date, so the app shows the SageMaker run like a local one."""
+    record = load_run(store, run_id)
+    state = record.steps[name]
+    state.status, state.started_at, record.status = "running", now(), "running"
+    save_run(store, record)
+    started = time.perf_counter()
+    try:
+        yield state
+    except Exception as exc:
+        _finish(store, run_id, name, state, "failed", started, error=getattr(exc, "problem", str(exc)))
+        raise
+    _finish(store, run_id, name, state, "done", started)
+
+
+def _finish(store: ArtifactStore, run_id: str, name: str, state: StepState, status: str, started: float,
+            error: str | None = None) -> None:
+    record: RunRecord = load_run(store, run_id)  # again: the step itself may have written the record
+    state.status, state.finished_at = status, now()
+    state.seconds = round(time.perf_counter() - started, 2)
+    if error:
+        state.detail, record.status, record.error = error, "failed", f"{name}: {error}"
+    record.steps[name] = state
+    save_run(store, record)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="train", description=__doc__,
+                            formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
+    job = TrainingJob()
+    return run_job(lambda: train(job), job.failure_file)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""SageMaker entry points run locally on tiny data, with SageMaker's folders and variables faked."""
+"""The job programs' side of SageMaker's container contract, on /opt/ml trees laid out under tmp_path.
+
+The same trees the emulation mounts at /opt/ml (tests/pipeline/sagemaker_emulator.py); here the job
+objects are pointed at them directly, so each rule is checked in a second. No SM_* variable anywhere.
+"""
 
 from __future__ import annotations
 
@@ -6,89 +10,75 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from pipeline.steps.preprocess import main as preprocess_main
-from tests.conftest import FAST_SETTINGS
+from backend.errors import InputDataError, SettingsError
+from pipeline.job_settings import publish_settings
+from pipeline.steps.container import ProcessingJob, TrainingJob, run_job
+from pipeline.steps.preprocess import preprocess_shard
+from pipeline.steps.train_layer import train
+from tests.pipeline.sagemaker_emulator import write_processing_tree, write_training_tree
 
 
-def test_preprocess_writes_this_hosts_shard(tmp_path, monkeypatch, sample_records):
-    root = tmp_path / "processing"
-    (root / "input" / "records").mkdir(parents=True)
-    (root / "input" / "config").mkdir(parents=True)
-    sample_records.head(150).to_csv(root / "input" / "records" / "part-1.csv", index=False)
-    (root / "input" / "config" / "settings.json").write_text(json.dumps(FAST_SETTINGS))
-    config = tmp_path / "resourceconfig.json"
-    config.write_text(json.dumps({"current_host": "algo-2", "hosts": ["algo-1", "algo-2"]}))
-    monkeypatch.setenv("SM_RESOURCE_CONFIG_PATH", str(config))
+def processing_job(tmp_path, sample_records, host: str = "algo-2") -> ProcessingJob:
+    root = tmp_path / "opt_ml"
+    write_processing_tree(root, host, ["algo-1", "algo-2"], {})
+    records = root / "processing/input/records"
+    records.mkdir(parents=True)
+    sample_records.head(150).to_csv(records / "part-1.csv", index=False)
+    return ProcessingJob(root)
 
-    assert preprocess_main(["--run-id", "sm-run", "--root", str(root)]) == 0
 
-    shard = root / "output" / "sm-run" / "algo-2"
+def test_preprocess_writes_the_shard_of_the_host_in_resourceconfig(tmp_path, sample_records, fast_settings):
+    job = processing_job(tmp_path, sample_records)
+    assert preprocess_shard(job, "sm-run", fast_settings) >= 140
+    shard = job.root / "processing/output/algo-2"
     docs = pd.read_parquet(shard / "docs.parquet")
-    embeddings = np.load(shard / "embeddings.npy", allow_pickle=False)
-    assert len(docs) == len(embeddings) and 140 <= len(docs) <= 150
+    assert len(docs) == len(np.load(shard / "embeddings.npy", allow_pickle=False))
     assert {"id", "text_embed", "text_keywords"} <= set(docs.columns)
 
 
-def test_an_empty_shard_is_not_an_error(tmp_path):
-    root = tmp_path / "processing"
-    (root / "input" / "records").mkdir(parents=True)
-    assert preprocess_main(["--run-id", "x", "--root", str(root)]) == 0
+def test_an_empty_shard_is_not_an_error(tmp_path, fast_settings):
+    root = tmp_path / "opt_ml"
+    write_processing_tree(root, "algo-3", ["algo-1", "algo-2", "algo-3"], {})
+    assert preprocess_shard(ProcessingJob(root), "sm-run", fast_settings) == 0
 
 
-def test_the_sagemaker_steps_in_order_on_a_local_store(tmp_path, monkeypatch, sample_records):
-    """Preprocess on two instances, TrainLayer1, approve (as the CallbackStep would), TrainLayer2,
-    BuildModel: the same artifacts as a local run, and a registrable model.tar.gz."""
-    from backend.approvals_aws import record_callback
-    from backend.curation.operations import DrillDown
-    from backend.curation.session import CurationSession
-    from backend.mapping_store import approved_key
-    from backend.steps import approve_layer
-    from backend.store.local import LocalStore
-    from pipeline.steps.build_model import main as build_main
-    from pipeline.steps.train_layer import main as train_main
+def test_a_fitted_embedder_is_refused_on_sagemaker(tmp_path, sample_records, fast_settings):
+    from dataclasses import replace
 
-    root = tmp_path / "processing"
-    for host, part in (("algo-1", sample_records.iloc[:200]), ("algo-2", sample_records.iloc[200:])):
-        (root / "input" / "records").mkdir(parents=True, exist_ok=True)
-        for old in (root / "input" / "records").glob("*"):
-            old.unlink()
-        part.to_csv(root / "input" / "records" / f"{host}.csv", index=False)
-        (root / "input" / "config").mkdir(exist_ok=True)
-        (root / "input" / "config" / "settings.json").write_text(json.dumps(FAST_SETTINGS))
-        config = tmp_path / f"{host}.json"
-        config.write_text(json.dumps({"current_host": host}))
-        monkeypatch.setenv("SM_RESOURCE_CONFIG_PATH", str(config))
-        assert preprocess_main(["--run-id", "exec1", "--root", str(root)]) == 0
+    settings = replace(fast_settings, embedding=replace(fast_settings.embedding, model="tfidf-svd"))
+    with pytest.raises(SettingsError, match="for local runs only"):
+        preprocess_shard(processing_job(tmp_path, sample_records), "sm-run", settings)
 
-    store_dir = tmp_path / "store"
-    monkeypatch.setenv("SM_CHANNEL_DOCUMENTS", str(root / "output"))
-    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model1"))
-    hps = {"run_id": "exec1", "store": str(store_dir), "settings": json.dumps(FAST_SETTINGS)}
-    monkeypatch.setenv("SM_HPS", json.dumps({**hps, "layer": "1"}))
-    assert train_main([]) == 0
-    store = LocalStore(store_dir)
-    assert len(store.read_parquet("runs/exec1/preprocess/docs.parquet")) >= 390
-    assert json.loads((tmp_path / "model1" / "layer.json").read_text())["topics"] == 20
 
-    record_callback(store, {"token": "AbCdEf1234", "pipelineExecutionArn": "arn:x", "status": "Executing",
-                            "arguments": {"run_id": "exec1", "layer": 1}})
-    session = CurationSession(store, "exec1", 1, "ana")
-    session.apply(DrillDown(topic="0"))
-    session.save()
-    approve_layer(store, "exec1", 1, "ana")
-    mapping_channel = tmp_path / "mapping"
-    mapping_channel.mkdir()
-    (mapping_channel / "approved.json").write_bytes(store.read_bytes(approved_key("exec1", 1)))
-    monkeypatch.setenv("SM_CHANNEL_MAPPING", str(mapping_channel))
-    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model2"))
-    monkeypatch.setenv("SM_HPS", json.dumps({**hps, "layer": "2"}))
-    assert train_main([]) == 0
-    assert {t.split(".")[0] for t in store.read_parquet("runs/exec1/layer2/assignments.parquet")["topic"]} == {"0"}
+def test_a_failed_job_leaves_one_readable_line_where_sagemaker_shows_it(tmp_path):
+    job = TrainingJob(tmp_path / "opt_ml")
+    write_training_tree(job.root, {"layer": "1"}, {})
+    assert run_job(lambda: train(job), job.failure_file) == 1
+    assert job.failure_file.read_text() == (
+        "The training job has no hyperparameter 'run_id'. What to do: Upsert the pipeline again with this "
+        "version of topic-curator.\n")
 
-    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model-package"))
-    monkeypatch.setenv("SM_HPS", json.dumps({**hps, "task": "build-model"}))
-    assert train_main([]) == 0
-    assert sorted(p.name for p in (tmp_path / "model-package").iterdir()) == ["centroids.npz", "model.json"]
-    assert len(store.read_parquet("runs/exec1/labels/final.parquet")) == len(sample_records)
-    assert build_main(["--run-id", "exec1", "--store", str(store_dir), "--model-dir", str(tmp_path / "again")]) == 0
+    def crash() -> None:
+        raise ValueError("first line\nsecond line")
+
+    assert run_job(crash, job.failure_file) == 1
+    assert job.failure_file.read_text() == "ValueError: first line second line\n"
+
+
+def test_layer_one_refuses_an_id_found_in_two_shards(tmp_path, sample_records, fast_settings, local_store):
+    for host in ("algo-1", "algo-2"):  # both instances were given the same records
+        preprocess_shard(processing_job(tmp_path / host, sample_records, host), "sm-run", fast_settings)
+    job = TrainingJob(tmp_path / "train/opt_ml")
+    settings_uri = publish_settings(local_store, fast_settings)
+    write_training_tree(job.root, {"run_id": "sm-run", "layer": "1", "store": local_store.uri(),
+                                   "settings": settings_uri}, {"documents": "FastFile"})
+    for host in ("algo-1", "algo-2"):
+        source = tmp_path / host / "opt_ml/processing/output" / host
+        (job.channel("documents") / host).mkdir()
+        for path in source.iterdir():
+            (job.channel("documents") / host / path.name).write_bytes(path.read_bytes())
+    with pytest.raises(InputDataError, match="appear in more than one input file"):
+        train(job)
+    assert json.loads(local_store.read_bytes("runs/sm-run/run.json"))["steps"]["embed"]["status"] == "failed"
