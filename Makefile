@@ -9,7 +9,7 @@ STORE ?= ./curator-data
 PORT ?= 8501
 ARGS ?=
 
-.PHONY: install run app tune test browser bench clean
+.PHONY: install run app tune test browser bench lambda clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(ARGS)
+
+# The callback Lambda's zip (README, 'Runbook'): the handler and the backend modules it imports.
+lambda: $(STAMP)
+	$(BIN)/python -m pipeline.lambda_package --output build/callback-lambda.zip
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(ARGS)

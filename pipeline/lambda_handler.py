@@ -1,9 +1,16 @@
-"""AWS Lambda entry point for the CallbackSteps' SQS queue.
+"""AWS Lambda entry point for the CallbackSteps' SQS queue (handler: ``pipeline.lambda_handler.handler``).
 
 Each message becomes a pending approval in the run's store (``TOPIC_CURATOR_STORE``, an s3://
-URI); SQS may deliver a message twice, which changes nothing. Messages that cannot be recorded are
-reported back as batch item failures so SQS retries only those. A message whose execution is
-stopping is answered at once (the CallbackStep cannot stop until someone answers).
+URI); SQS may deliver a message twice, which changes nothing. The event source mapping must have
+``FunctionResponseTypes: [ReportBatchItemFailures]``: messages that could not be recorded now are
+returned as ``batchItemFailures``, so SQS retries only those (AWS Lambda Developer Guide, "Handling
+errors for an SQS event source in Lambda"). A message that is not a CallbackStep message is sent to
+``TOPIC_CURATOR_DEAD_LETTER_QUEUE_URL`` with the reason and not retried; without that variable it is
+reported as failed, and the queue's redrive policy moves it to its dead-letter queue after
+``maxReceiveCount`` tries. A stopping execution is answered at once: its step cannot end otherwise.
+
+The package holds this module and the backend modules it imports, and no pandas, NumPy or torch
+(``python -m pipeline.lambda_package``); boto3 comes with the Lambda Python runtime.
 """
 
 from __future__ import annotations
@@ -11,14 +18,31 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from backend.approvals_aws import CallbackClient, answer_stopping, consume_messages
+from backend.callbacks import CallbackClient
+from backend.inbox import answer_stopping, consume, dead_letter
 from backend.store import open_store
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     store = open_store(os.environ["TOPIC_CURATOR_STORE"])
-    messages = [{"messageId": r.get("messageId", ""), "body": r.get("body", "")} for r in event.get("Records", [])]
-    recorded, failed = consume_messages(store, messages)
-    if any(a.arguments.get("callback_status") == "Stopping" for a in recorded):
+    records = event.get("Records", [])
+    consumed = consume(store, [(r.get("messageId", ""), r.get("body", "")) for r in records])
+    failed = list(consumed.failed)
+    dead_letters = os.environ.get("TOPIC_CURATOR_DEAD_LETTER_QUEUE_URL", "")
+    bodies = {r.get("messageId", ""): r.get("body", "") for r in records}
+    for message_id, why in consumed.unreadable:
+        if not dead_letters or not _dead_letter(dead_letters, bodies[message_id], why):
+            failed.append(message_id)
+    if consumed.stopping:
         answer_stopping(store, CallbackClient())
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+
+def _dead_letter(queue_url: str, body: str, why: str) -> bool:
+    import boto3
+
+    try:
+        dead_letter(boto3.client("sqs"), queue_url, body, why)
+        return True
+    except Exception:  # keep the message on the queue; its redrive policy takes over
+        return False
