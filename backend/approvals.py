@@ -87,6 +87,10 @@ def answer_key(run_id: str, step: str, token: str) -> str:
     return f"runs/{run_id}/approvals/answers/{step}.{token}.json"
 
 
+def resume_key(run_id: str, step: str, token: str) -> str:
+    return f"runs/{run_id}/approvals/answers/{step}.{token}.resumed"
+
+
 def new_token() -> str:
     return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(10))
 
@@ -138,6 +142,15 @@ def claim_answer(store: ArtifactStore, approval: Approval, answer: Answer) -> An
         f"{approval.step} of run {approval.run_id} was already {existing.describe() if existing else 'answered'}.",
         "Nothing was changed. Reload to see the run's state; pressing the same button again retries that answer.",
     )
+
+
+def claim_resume(store: ArtifactStore, approval: Approval) -> bool:
+    """True for exactly one caller per token: the one that resumes a local run after its approval."""
+    try:
+        store.write_json(resume_key(approval.run_id, approval.step, approval.token), {"at": now()}, if_absent=True)
+        return True
+    except AlreadyExistsError:
+        return False
 
 
 def load_answer(store: ArtifactStore, approval: Approval) -> Answer | None:

@@ -39,6 +39,11 @@ class AnsweredElsewhere(CallbackError):
     """SageMaker already has an answer for this step, sent from outside this approval."""
 
 
+def callback_step_name(layer: int) -> str:
+    """The pipeline's CallbackStep for a layer (pipeline/definition.py names them so)."""
+    return f"CurateLayer{layer}"
+
+
 def region_of(execution_arn: str) -> str:
     match = ARN_REGION.match(execution_arn)
     if not match:
@@ -75,6 +80,16 @@ class CallbackClient:
     def fail(self, approval: Approval, reason: str) -> None:
         _check_token(approval.token)
         self._call("send_pipeline_execution_step_failure", approval, FailureReason=reason.strip()[:MAX_REASON])
+
+    def step_status(self, approval: Approval) -> str:
+        """What SageMaker says of the approval's CallbackStep now ('' when it cannot say)."""
+        client = self._client_for(region_of(approval.execution_arn))
+        try:
+            steps = client.list_pipeline_execution_steps(PipelineExecutionArn=approval.execution_arn)
+        except Exception:  # the question is a courtesy; the caller goes on without an answer
+            return ""
+        name = callback_step_name(approval.layer)
+        return next((s.get("StepStatus", "") for s in steps.get("PipelineExecutionSteps", []) if s["StepName"] == name), "")
 
     def _call(self, operation: str, approval: Approval, **params: Any) -> None:
         client = self._client_for(region_of(approval.execution_arn))

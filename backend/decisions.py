@@ -22,6 +22,7 @@ from backend.approvals import (
     Approval,
     approval_key,
     claim_answer,
+    claim_resume,
     load_answer,
     load_approval,
     record_decision,
@@ -30,6 +31,7 @@ from backend.callbacks import MAX_REASON, AnsweredElsewhere, CallbackClient, Cal
 from backend.errors import RunStateError
 from backend.runs import RunRecord, load_run, now, save_run
 from backend.settings import Settings
+from backend.store.layout import version_key
 
 if TYPE_CHECKING:
     from backend.mapping import Mapping
@@ -64,21 +66,19 @@ def approve(store, run_id: str, user: str, settings: Settings, *, layer: int | N
     """Approve the layer the run waits at: ``mapping`` (saved as a new version first), the saved
     ``version`` the person was shown, or else the latest saved version."""
     check_may_decide(user, settings)
-    record, approval = _waiting(store, run_id, layer)
-    claimed = load_answer(store, approval)
+    record, approval, claimed = _waiting(store, run_id, layer)
     if approval.stopping and not claimed:
         raise RunStateError(f"The SageMaker execution of run {run_id} is stopping: there is nothing to approve.",
                             "Run topic-curator sagemaker poll (or let the Lambda do it) to let it stop.")
-    from backend.mapping_store import version_key
-
     chosen = _mapping_to_approve(store, approval, claimed, version, mapping, user)
     answer = claim_answer(store, approval, Answer(approval.token, "approved", user, mapping_version=chosen.version))
     if approval.on_sagemaker and approval.status == "pending":
         uri = store.uri(version_key(run_id, approval.layer, chosen.version))
-        _send(store, record, approval, lambda client: client.succeed(approval, {OUTPUT_NAME: uri}), callbacks)
+        _send(store, record, approval, answer, claimed is not None,
+              lambda client: client.succeed(approval, {OUTPUT_NAME: uri}), callbacks)
     where = "sent to SageMaker" if approval.on_sagemaker else how or "resumed here"
     approved = _record_approved(store, record, approval, answer, chosen, where)
-    return Outcome(approval, approved, resume_locally=not approval.on_sagemaker)
+    return Outcome(approval, approved, resume_locally=not approval.on_sagemaker and claim_resume(store, approval))
 
 
 def reject(store, run_id: str, user: str, reason: str, settings: Settings, *, layer: int | None = None,
@@ -87,21 +87,25 @@ def reject(store, run_id: str, user: str, reason: str, settings: Settings, *, la
     check_may_decide(user, settings)
     if not reason.strip():
         raise RunStateError("A rejection needs a reason.", "Say why (at most 256 characters).")
-    record, approval = _waiting(store, run_id, layer)
+    record, approval, claimed = _waiting(store, run_id, layer)
     answer = claim_answer(store, approval, Answer(approval.token, "rejected", user, reason=reason.strip()[:MAX_REASON]))
-    return Outcome(_reject_claimed(store, record, approval, answer, callbacks), None, resume_locally=False)
+    return Outcome(_reject_claimed(store, record, approval, answer, claimed is not None, callbacks), None, False)
 
 
 def answer_for_system(store, approval: Approval, reason: str, by: str, callbacks: CallbackClient | None = None) -> Approval:
-    """Answer on the system's behalf (a stopping execution, a missed deadline): a failure, or the
-    answer someone already claimed, so the CallbackStep can end either way."""
+    """Answer on the system's behalf (a stopping execution, a missed deadline), so the CallbackStep
+    can end: a failure with ``reason``, or the answer someone already claimed, resent as it is."""
     record = load_run(store, approval.run_id)
-    claimed = load_answer(store, approval) or claim_answer(
-        store, approval, Answer(approval.token, "rejected", by, reason=reason[:MAX_REASON]))
-    if claimed.decision == "approved":
-        return approve(store, approval.run_id, claimed.by, Settings(), layer=approval.layer,
-                       version=claimed.mapping_version, callbacks=callbacks).approval
-    return _reject_claimed(store, record, approval, claimed, callbacks)
+    claimed = load_answer(store, approval)
+    if claimed is None or claimed.decision == "rejected":
+        answer = claimed or claim_answer(store, approval, Answer(approval.token, "rejected", by, reason=reason[:MAX_REASON]))
+        return _reject_claimed(store, record, approval, answer, claimed is not None, callbacks)
+    uri = store.uri(version_key(approval.run_id, approval.layer, claimed.mapping_version))
+    _send(store, record, approval, claimed, True, lambda client: client.succeed(approval, {OUTPUT_NAME: uri}), callbacks)
+    # The approval was sent; whoever runs next (a training job, or nobody if the execution stops)
+    # records it as approved from the mapping it was given (settle_from_pipeline).
+    return record_decision(store, approval, "closed", by, mapping_version=claimed.mapping_version,
+                           reason=f"{reason} The approval claimed earlier was sent: {claimed.describe()}.")
 
 
 def settle_from_pipeline(store, run_id: str, mapping: Mapping) -> Mapping:
@@ -128,7 +132,16 @@ def settle_from_pipeline(store, run_id: str, mapping: Mapping) -> Mapping:
 
 # Internals --------------------------------------------------------------------------------------
 
-def _waiting(store, run_id: str, layer: int | None) -> tuple[RunRecord, Approval]:
+# What a CallbackStep's status is once SageMaker took each answer (ListPipelineExecutionSteps).
+TAKEN = {"approved": "Succeeded", "rejected": "Failed"}
+
+
+def _waiting(store, run_id: str, layer: int | None) -> tuple[RunRecord, Approval, Answer | None]:
+    """The run's waiting approval and the answer claimed for it so far, if any.
+
+    An approval already decided is returned only with the answer claimed for it, so that pressing
+    the same button again completes what a crash interrupted.
+    """
     record = load_run(store, run_id)
     step = record.waiting_at
     if step is None:
@@ -138,10 +151,11 @@ def _waiting(store, run_id: str, layer: int | None) -> tuple[RunRecord, Approval
     if layer is not None and layer != approval.layer:
         raise RunStateError(f"Run {run_id} waits at layer {approval.layer}, not layer {layer}.",
                             "Reload the page to see where the run is now.")
-    if approval.status not in {"pending", "approved"} or (approval.status == "approved" and not load_answer(store, approval)):
+    claimed = load_answer(store, approval)
+    if approval.status != "pending" and not (claimed and claimed.decision == approval.status):
         raise RunStateError(f"Layer {approval.layer} of run {run_id} was already {approval.status} by "
                             f"{approval.decided_by} at {approval.decided_at}.", "Nothing to do: see topic-curator status.")
-    return record, approval
+    return record, approval, claimed
 
 
 def _mapping_to_approve(store, approval: Approval, claimed: Answer | None, version: int | None,
@@ -153,25 +167,28 @@ def _mapping_to_approve(store, approval: Approval, claimed: Answer | None, versi
     run_id, layer = approval.run_id, approval.layer
     result = load_layer(store, run_id, layer)
     if mapping is not None and claimed is None:
-        validate(mapping, result, run_id)
-        chosen = save_version(store, mapping, user)
-    else:
-        chosen = load_version(store, run_id, layer, claimed.mapping_version if claimed else None)
-        if version is not None and chosen.version != version:
-            raise RunStateError(
-                f"{chosen.created_by or 'Someone'} saved version {chosen.version} of layer {layer} at "
-                f"{chosen.created_at}, after you were shown version {version}.",
-                "Nothing was approved. Reload and review the newer version first.")
+        validate(mapping, result, run_id)  # before saving: an invalid mapping is never a version
+        return save_version(store, mapping, user)
+    chosen = load_version(store, run_id, layer, claimed.mapping_version if claimed else None)
+    if version is not None and chosen.version != version:
+        raise RunStateError(
+            f"{chosen.created_by or 'Someone'} saved version {chosen.version} of layer {layer} at "
+            f"{chosen.created_at}, after you were shown version {version}.",
+            "Nothing was approved. Reload and review the newer version first.")
     validate(chosen, result, run_id)
     return chosen
 
 
-def _send(store, record: RunRecord, approval: Approval, send: Callable[[CallbackClient], None],
-          callbacks: CallbackClient | None) -> None:
-    """Send one answer; when SageMaker no longer waits for any, close the approval and say so."""
+def _send(store, record: RunRecord, approval: Approval, answer: Answer, resending: bool,
+          send: Callable[[CallbackClient], None], callbacks: CallbackClient | None) -> None:
+    """Send one answer. When SageMaker no longer waits for it, a resend that SageMaker had in fact
+    taken the first time goes on; otherwise the approval is closed with SageMaker's reason."""
+    client = callbacks or CallbackClient()
     try:
-        send(callbacks or CallbackClient())
+        send(client)
     except (CallbackGone, AnsweredElsewhere) as exc:
+        if resending and client.step_status(approval) == TAKEN[answer.decision]:
+            return  # our earlier call went through before the process stopped
         record_decision(store, approval, "closed", "SageMaker", reason=exc.problem)
         _set_step(record, approval.step, "failed", exc.problem)
         record.status, record.error = "failed", f"{approval.step}: {exc.problem}"
@@ -188,15 +205,16 @@ def _record_approved(store, record: RunRecord, approval: Approval, answer: Answe
     if approval.status != "approved":
         record_decision(store, approval, "approved", answer.by, mapping_version=mapping.version)
     _set_step(record, approval.step, "done", f"approved by {answer.by} (mapping version {mapping.version}); {where}")
-    record.status = "running"
+    record.status, record.error = "running", None
     save_run(store, record)
     return approved
 
 
-def _reject_claimed(store, record: RunRecord, approval: Approval, answer: Answer,
+def _reject_claimed(store, record: RunRecord, approval: Approval, answer: Answer, resending: bool,
                     callbacks: CallbackClient | None) -> Approval:
     if approval.on_sagemaker and approval.status == "pending":
-        _send(store, record, approval, lambda client: client.fail(approval, answer.reason or ""), callbacks)
+        _send(store, record, approval, answer, resending,
+              lambda client: client.fail(approval, answer.reason or ""), callbacks)
     record_decision(store, approval, "rejected", answer.by, reason=answer.reason)
     _set_step(record, approval.step, "rejected", f"rejected by {answer.by}: {answer.reason}")
     record.status = "rejected"

@@ -1,9 +1,10 @@
 """The SageMaker inbox: CallbackStep messages from SQS become pending approvals in the run's store.
 
 A CallbackStep puts a JSON body on its queue (AWS, SageMaker Developer Guide, "Callback step"):
-``{"token", "pipelineExecutionArn", "arguments"}``, and the same again with ``"status": "Stopping"``
-when the execution is asked to stop (API reference, "StopPipelineExecution"). SQS delivers at least
-once, so recording a message twice changes nothing. The SQS-triggered Lambda and
+``{"token", "pipelineExecutionArn", "arguments"}``, and the same again with a ``"Status"`` field set
+to ``"Stopping"`` when the execution is asked to stop (API reference, "StopPipelineExecution"; read
+in either case). SQS delivers at least once and not in order, so recording a message twice changes
+nothing, and an older message never replaces a newer token. The SQS-triggered Lambda and
 ``topic-curator sagemaker poll`` both call ``consume``; this path imports no pandas, numpy or torch,
 so the Lambda stays a small zip.
 """
@@ -33,11 +34,21 @@ class UnreadableMessage(CuratorError):
 
 
 @dataclass(frozen=True)
+class QueueMessage:
+    """One SQS message: its id, its body, and when SQS received it (SentTimestamp, ms; 0 if unknown)."""
+
+    id: str
+    body: str
+    sent_at: int = 0
+
+
+@dataclass(frozen=True)
 class CallbackMessage:
     token: str
     execution_arn: str
     arguments: dict[str, Any]
     status: str = "Executing"
+    sent_at: int = 0
 
     @property
     def run_id(self) -> str:
@@ -61,7 +72,7 @@ class Consumed:
         return any(a.stopping for a in self.recorded)
 
 
-def parse_message(body: str) -> CallbackMessage:
+def parse_message(body: str, sent_at: int = 0) -> CallbackMessage:
     """The CallbackStep message in an SQS body, or UnreadableMessage saying what is wrong with it."""
     try:
         data = json.loads(body)
@@ -75,18 +86,17 @@ def parse_message(body: str) -> CallbackMessage:
     if not isinstance(arguments, dict) or "run_id" not in arguments or "layer" not in arguments:
         raise UnreadableMessage("The message's arguments name no run_id and layer.",
                                 "Check the CallbackStep's inputs in the pipeline definition.")
-    try:
-        int(arguments["layer"])
-    except (TypeError, ValueError):
-        raise UnreadableMessage(f"The message's layer {arguments['layer']!r} is not a number.") from None
-    return CallbackMessage(token, str(data.get("pipelineExecutionArn", "")), arguments,
-                           str(data.get("status") or "Executing"))
+    if str(arguments["layer"]) not in {"1", "2", "3"}:
+        raise UnreadableMessage(f"The message's layer {arguments['layer']!r} is not 1, 2 or 3.")
+    status = data.get("Status") or data.get("status") or "Executing"
+    return CallbackMessage(token, str(data.get("pipelineExecutionArn", "")), arguments, str(status), sent_at)
 
 
 def record_callback(store: ArtifactStore, message: CallbackMessage) -> Approval:
     """Record the message as the pending approval of its curate step (idempotent per token)."""
     step = f"curate-layer{message.layer}"
-    arguments = {**message.arguments, "pipelineExecutionArn": message.execution_arn, "callback_status": message.status}
+    arguments = {**message.arguments, "pipelineExecutionArn": message.execution_arn, "callback_status": message.status,
+                 "sent_at": message.sent_at}
     if store.exists(approval_key(message.run_id, step)):
         existing = load_approval(store, message.run_id, step)
         if existing.token == message.token:
@@ -94,6 +104,10 @@ def record_callback(store: ArtifactStore, message: CallbackMessage) -> Approval:
                 existing.arguments["callback_status"] = "Stopping"
                 save_approval(store, existing)
             return existing  # SQS delivered it again
+        if message.sent_at < int(existing.arguments.get("sent_at") or 0):
+            logger.info("run %s %s: an older message (token %s) arrived late; kept %s",
+                        message.run_id, step, message.token, existing.token)
+            return existing
         logger.info("run %s %s: a new callback token replaces %s", message.run_id, step, existing.token)
     approval = Approval(run_id=message.run_id, step=step, layer=message.layer, token=message.token, arguments=arguments)
     save_approval(store, approval)
@@ -101,41 +115,51 @@ def record_callback(store: ArtifactStore, message: CallbackMessage) -> Approval:
     return approval
 
 
-def consume(store: ArtifactStore, messages: list[tuple[str, str]]) -> Consumed:
-    """Record each (message id, body); sort out the unreadable and the ones to retry later."""
+def consume(store: ArtifactStore, messages: list[QueueMessage]) -> Consumed:
+    """Record each message; sort out the unreadable and the ones to retry later."""
     consumed = Consumed()
-    for message_id, body in messages:
+    for message in messages:
         try:
-            consumed.recorded.append(record_callback(store, parse_message(body)))
+            consumed.recorded.append(record_callback(store, parse_message(message.body, message.sent_at)))
         except UnreadableMessage as exc:
-            logger.error("callback message %s is unreadable: %s", message_id, exc.problem)
-            consumed.unreadable.append((message_id, exc.problem))
-        except CuratorError as exc:  # the store could not be written: SQS delivers it again
-            logger.error("callback message %s not recorded: %s", message_id, exc.problem)
-            consumed.failed.append(message_id)
+            logger.error("callback message %s is unreadable: %s", message.id, exc.problem)
+            consumed.unreadable.append((message.id, exc.problem))
+        except Exception as exc:  # the store could not be written, say: SQS delivers it again
+            logger.error("callback message %s not recorded: %s", message.id, getattr(exc, "problem", exc))
+            consumed.failed.append(message.id)
     return consumed
 
 
 def poll_queue(store: ArtifactStore, sqs: Any, queue_url: str, wait_seconds: int = 10, max_messages: int = 10,
                dead_letter_url: str = "") -> Consumed:
-    """One long poll: record the messages, then delete those recorded or unreadable (the unreadable
-    go to ``dead_letter_url`` first when there is one); the rest come back after their visibility timeout."""
-    response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds)
+    """One long poll: record the messages, then delete those recorded, and the unreadable once they
+    are in ``dead_letter_url`` (or logged, without one); the rest come back after their visibility timeout."""
+    response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=wait_seconds,
+                                   AttributeNames=["SentTimestamp"])
     received = {m["MessageId"]: m for m in response.get("Messages", [])}
-    consumed = consume(store, [(i, m["Body"]) for i, m in received.items()])
-    for message_id, why in consumed.unreadable:
-        if dead_letter_url:
-            dead_letter(sqs, dead_letter_url, received[message_id]["Body"], why)
+    messages = [QueueMessage(i, m["Body"], int(m.get("Attributes", {}).get("SentTimestamp", 0))) for i, m in received.items()]
+    consumed = consume(store, messages)
+    keep = set(consumed.failed) | set(dead_letter_unreadable(sqs, dead_letter_url, consumed, messages)
+                                      if dead_letter_url else [])
     for message_id, message in received.items():
-        if message_id not in consumed.failed:
+        if message_id not in keep:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return consumed
 
 
-def dead_letter(sqs: Any, queue_url: str, body: str, why: str) -> None:
-    """Keep an unreadable message, with the reason, in the dead-letter queue for someone to look at."""
-    sqs.send_message(QueueUrl=queue_url, MessageBody=body,
-                     MessageAttributes={"problem": {"DataType": "String", "StringValue": why[:1024]}})
+def dead_letter_unreadable(sqs: Any, queue_url: str, consumed: Consumed, messages: list[QueueMessage]) -> list[str]:
+    """Keep each unreadable message, with the reason, in the dead-letter queue for someone to look
+    at; return the ids that could not be sent there (they stay on their queue)."""
+    bodies = {m.id: m.body for m in messages}
+    kept = []
+    for message_id, why in consumed.unreadable:
+        try:
+            sqs.send_message(QueueUrl=queue_url, MessageBody=bodies[message_id],
+                             MessageAttributes={"problem": {"DataType": "String", "StringValue": why[:1024]}})
+        except Exception as exc:
+            logger.error("message %s not dead-lettered: %s", message_id, exc)
+            kept.append(message_id)
+    return kept
 
 
 def answer_stopping(store: ArtifactStore, callbacks: CallbackClient,
@@ -161,8 +185,8 @@ def _answer_each(approvals: list[Approval], reason: str, by: str, store: Artifac
     for approval in approvals:
         try:
             answered.append(answer_for_system(store, approval, reason, by, callbacks))
-        except CuratorError as exc:
-            logger.error("run %s %s not answered: %s", approval.run_id, approval.step, exc.problem)
+        except Exception as exc:  # one approval's trouble must not keep the others waiting
+            logger.error("run %s %s not answered: %s", approval.run_id, approval.step, getattr(exc, "problem", exc))
     return answered
 
 

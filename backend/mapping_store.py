@@ -13,20 +13,11 @@ from backend.errors import AlreadyExistsError, RunStateError, SaveConflictError
 from backend.mapping import Mapping, mapping_from_dict
 from backend.runs import now
 from backend.store import ArtifactStore
+from backend.store.layout import approved_key, mapping_prefix, version_key
 
 VERSION_FILE = re.compile(r"v(\d{4,})\.json$")
 
 
-def mapping_prefix(run_id: str, layer: int) -> str:
-    return f"runs/{run_id}/mapping/layer{layer}"
-
-
-def approved_key(run_id: str, layer: int) -> str:
-    return f"{mapping_prefix(run_id, layer)}/approved.json"
-
-
-def version_key(run_id: str, layer: int, version: int) -> str:
-    return f"{mapping_prefix(run_id, layer)}/v{version:04d}.json"
 
 
 def version_numbers(store: ArtifactStore, run_id: str, layer: int) -> list[int]:

@@ -20,7 +20,7 @@ from backend.labels import final_labels, topic_tree
 from backend.layer_result import LayerResult, layer_prefix, load_layer, save_layer
 from backend.layers import fit_layer, fit_sublayer, model_key, n_subtopics, save_bertopic
 from backend.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping
-from backend.mapping_store import approved_key, load_approved, mapping_prefix, save_version
+from backend.mapping_store import load_approved, mapping_prefix, save_version
 from backend.preprocess import preprocess
 from backend.settings import Settings
 from backend.store import ArtifactStore
@@ -159,8 +159,7 @@ def curate_step_arguments(store: ArtifactStore, run_id: str, layer: int) -> dict
         "layer": layer,
         "model_artifacts": store.uri(layer_prefix(run_id, layer)),
         "documents": store.uri(docs_key(run_id)),
-        "mapping_input": store.uri(mapping_prefix(run_id, layer)),
-        "mapping_output": store.uri(approved_key(run_id, layer)),
+        "mapping_versions": store.uri(mapping_prefix(run_id, layer)),
     }
 
 

@@ -437,7 +437,7 @@ def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> No
         args = approval.arguments
         print(f"waiting at: {record.waiting_at} (layer {approval.layer}), token {approval.token}")
         print(f"  topics and model: {args['model_artifacts']}")
-        print(f"  mapping versions: {args['mapping_input']}")
+        print(f"  mapping versions: {args['mapping_versions']}")
         print(f"  approve as is:    topic-curator approve {run_id} --store {store.uri()}")
         print(f"  edit, then approve: topic-curator mapping {run_id} --output mapping.json --store {store.uri()}")
         print(f"  reject:           topic-curator reject {run_id} --reason '...' --store {store.uri()}")

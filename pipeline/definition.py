@@ -26,6 +26,7 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+from backend.callbacks import callback_step_name
 from backend.decisions import OUTPUT_NAME
 from backend.errors import SettingsError
 from backend.settings import Settings
@@ -115,12 +116,12 @@ def get_pipeline(settings: Settings) -> Any:
         return channel("mapping", curate.properties.Outputs[OUTPUT_NAME], "File")
 
     def curate(layer: int, trained: TrainingStep) -> CallbackStep:
-        mapping = Join(on="/", values=[run_prefix, "mapping", f"layer{layer}"])
+        # What the inbox records and the app shows; the answer's output is the approved mapping version.
         return CallbackStep(
-            name=f"CurateLayer{layer}", sqs_queue_url=sm.callback_queue_url, depends_on=[trained],
+            name=callback_step_name(layer), sqs_queue_url=sm.callback_queue_url, depends_on=[trained],
             inputs={"run_id": run_id, "layer": str(layer), "model_artifacts": trained.properties.ModelArtifacts.S3ModelArtifacts,
                     "documents": Join(on="/", values=[run_prefix, "preprocess", "docs.parquet"]),
-                    "mapping_input": mapping, "mapping_output": Join(on="/", values=[mapping, "approved.json"])},
+                    "mapping_versions": Join(on="/", values=[run_prefix, "mapping", f"layer{layer}"])},
             outputs=[CallbackOutput(output_name=OUTPUT_NAME)],
         )
 
@@ -168,6 +169,10 @@ def _register_step(session: Any, image_uri: str, model_data: Any, group: Any, ap
 def definition_json(settings: Settings) -> str:
     """The pipeline definition as JSON (what CreatePipeline receives), checked against the API limits."""
     import logging
+
+    if settings.n_layers != 3:
+        raise SettingsError(f"n_layers is {settings.n_layers}; the SageMaker pipeline always fits three layers.",
+                            "Set n_layers = 3 for SageMaker (drill into nothing to stop earlier), or run locally.")
     import warnings
 
     logging.getLogger("sagemaker").setLevel(logging.ERROR)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from backend.errors import SettingsError, StoreError
+from backend.errors import AlreadyExistsError, SettingsError, StoreError
 from backend.settings import Settings, settings_from_dict
 from backend.store import ArtifactStore, open_store
 
@@ -33,10 +33,13 @@ def settings_uri(settings: Settings) -> str:
 
 
 def publish_settings(store: ArtifactStore, settings: Settings) -> str:
-    """Write the settings object once (an existing one is identical by construction)."""
+    """Write the settings object once (an existing one is identical by construction). A conditional
+    put needs only s3:PutObject; asking first would need s3:ListBucket to tell absent from denied."""
     key = settings_key(settings)
-    if not store.exists(key):
-        store.write_bytes(key, settings_json(settings).encode("utf-8"))
+    try:
+        store.write_bytes(key, settings_json(settings).encode("utf-8"), if_absent=True)
+    except AlreadyExistsError:
+        pass
     return store.uri(key)
 
 

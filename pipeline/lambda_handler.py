@@ -19,30 +19,24 @@ import os
 from typing import Any
 
 from backend.callbacks import CallbackClient
-from backend.inbox import answer_stopping, consume, dead_letter
+from backend.inbox import QueueMessage, answer_stopping, consume, dead_letter_unreadable
 from backend.store import open_store
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     store = open_store(os.environ["TOPIC_CURATOR_STORE"])
-    records = event.get("Records", [])
-    consumed = consume(store, [(r.get("messageId", ""), r.get("body", "")) for r in records])
+    # The SQS event's records (AWS Lambda Developer Guide, "Using Lambda with Amazon SQS").
+    messages = [QueueMessage(r.get("messageId", ""), r.get("body", ""),
+                             int(r.get("attributes", {}).get("SentTimestamp", 0))) for r in event.get("Records", [])]
+    consumed = consume(store, messages)
     failed = list(consumed.failed)
     dead_letters = os.environ.get("TOPIC_CURATOR_DEAD_LETTER_QUEUE_URL", "")
-    bodies = {r.get("messageId", ""): r.get("body", "") for r in records}
-    for message_id, why in consumed.unreadable:
-        if not dead_letters or not _dead_letter(dead_letters, bodies[message_id], why):
-            failed.append(message_id)
+    if dead_letters and consumed.unreadable:
+        import boto3
+
+        failed += dead_letter_unreadable(boto3.client("sqs"), dead_letters, consumed, messages)
+    else:  # reported: the queue's redrive policy moves them to its dead-letter queue
+        failed += [message_id for message_id, _ in consumed.unreadable]
     if consumed.stopping:
         answer_stopping(store, CallbackClient())
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
-
-
-def _dead_letter(queue_url: str, body: str, why: str) -> bool:
-    import boto3
-
-    try:
-        dead_letter(boto3.client("sqs"), queue_url, body, why)
-        return True
-    except Exception:  # keep the message on the queue; its redrive policy takes over
-        return False

@@ -97,7 +97,7 @@ def _publish(settings: Settings) -> str:
 
 
 def start(args: argparse.Namespace, settings: Settings) -> int:
-    _publish(settings)  # the definition names it; make sure it is there for this execution
+    _check_upserted_with(settings)
     parameters = []
     if args.input_data:
         parameters.append({"Name": "InputData", "Value": args.input_data})
@@ -155,6 +155,20 @@ def poll(args: argparse.Namespace, settings: Settings) -> int:
     if not (consumed.recorded or consumed.unreadable or consumed.failed or answered):
         print("No callback messages.")
     return 0
+
+
+def _check_upserted_with(settings: Settings) -> None:
+    """The jobs read the settings object the upserted definition names, not this file's: say so
+    when they differ, rather than start an execution with other settings than the ones shown."""
+    from pipeline.job_settings import settings_uri
+
+    deployed = _client("sagemaker", settings).describe_pipeline(PipelineName=settings.sagemaker.pipeline_name)
+    steps = json.loads(deployed["PipelineDefinition"])["Steps"]
+    uris = {s["Arguments"].get("HyperParameters", {}).get("settings") for s in steps if s["Type"] == "Training"}
+    if uris != {settings_uri(settings)}:
+        raise CuratorError("The pipeline in SageMaker was upserted with other settings than this file's.",
+                           "Run topic-curator sagemaker upsert --config with this file first (or start with the "
+                           "file you upserted).")
 
 
 def stop(args: argparse.Namespace, settings: Settings) -> int:

@@ -50,13 +50,14 @@ class S3Store(ArtifactStore):
             raise StoreError(f"Could not write {self.uri(key)}: {exc}", _aws_fix(exc)) from exc
 
     def exists(self, key: str) -> bool:
+        # A listing, not a HEAD: S3 answers a HEAD of a missing key with 403 unless the caller may
+        # list the whole bucket, and least-privilege roles may list only their prefix (docs/iam).
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-            return True
+            found = self.client.list_objects_v2(Bucket=self.bucket, Prefix=full, MaxKeys=1).get("Contents", [])
         except Exception as exc:
-            if _error_code(exc) in {"404", "NoSuchKey", "NotFound"}:
-                return False
             raise StoreError(f"Could not check {self.uri(key)}: {exc}", _aws_fix(exc)) from exc
+        return bool(found) and found[0]["Key"] == full
 
     def list(self, prefix: str) -> list[str]:
         # A prefix is a folder: "runs/a" must not also list "runs/ab/...".

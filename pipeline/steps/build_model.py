@@ -18,13 +18,14 @@ from backend.inference_model import FILES
 from backend.layer_result import layer_prefix
 from backend.mapping_store import load_approved, load_version, write_approved
 from backend.runs import load_run
+from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
 
 UNCURATED = "automatic (the pipeline has no curate step for this layer)"
 
 
-def build(store: ArtifactStore, run_id: str, model_dir: Path) -> dict:
-    settings = load_run(store, run_id).typed_settings
+def build(store: ArtifactStore, run_id: str, model_dir: Path, settings: Settings | None = None) -> dict:
+    settings = settings or load_run(store, run_id).typed_settings
     approve_uncurated_layers(store, run_id)
     labels = steps.run_labels(store, run_id, settings)
     measured = steps.run_model(store, run_id, settings)

@@ -44,7 +44,7 @@ def train(job: TrainingJob) -> None:
     if job.hyperparameters.get("task") == "build-model":
         approved_from_channel(job, store, run_id)
         with recorded_step(store, run_id, "model") as state:
-            measured = build(store, run_id, job.model_dir)
+            measured = build(store, run_id, job.model_dir, settings)
             state.detail = (f"nearest-centroid model for RegisterModel; agrees with the curated path on "
                             f"{measured.get('path_agreement', 0):.1%} of held-out documents")
         record = load_run(store, run_id)

@@ -78,7 +78,7 @@ def test_create_start_callback_approve_in_the_app(moto_server, callbacks_sent, m
     save_run(store, record)
     message = {"token": "Tok3nAbc12", "pipelineExecutionArn": execution_arn,
                "arguments": {"run_id": run_id, "layer": "1",
-                             "mapping_output": f"s3://topic-curator-artifacts/curator/runs/{run_id}/mapping/layer1/approved.json"}}
+                             "mapping_versions": f"s3://topic-curator-artifacts/curator/runs/{run_id}/mapping/layer1"}}
     for _ in range(2):  # delivered twice
         sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(message))
     poll_queue(store, sqs, queue, wait_seconds=0)

@@ -9,14 +9,14 @@ import pytest
 from moto import mock_aws
 
 from backend.approvals import pending_approvals
-from backend.inbox import UnreadableMessage, parse_message, poll_queue
+from backend.inbox import QueueMessage, UnreadableMessage, consume, parse_message, poll_queue
 from backend.runs import load_run
 from backend.store.s3 import S3Store
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/topic-curator/execution/abc123"
 # SageMaker Developer Guide, "Callback step": the message SageMaker puts on the queue.
 BODY = json.dumps({"token": "AbCdEf1234", "pipelineExecutionArn": ARN,
-                   "arguments": {"run_id": "abc123", "layer": "1", "mapping_input": "s3://curator/team/runs/abc123/mapping/layer1"}})
+                   "arguments": {"run_id": "abc123", "layer": "1", "mapping_versions": "s3://curator/team/runs/abc123/mapping/layer1"}})
 
 
 @pytest.fixture
@@ -38,7 +38,8 @@ def aws(monkeypatch):
     ("[1, 2]", "not a JSON object"),
     (json.dumps({"token": "short", "arguments": {"run_id": "r", "layer": "1"}}), "no valid callback token"),
     (json.dumps({"token": "AbCdEf1234", "arguments": {"layer": "1"}}), "name no run_id"),
-    (json.dumps({"token": "AbCdEf1234", "arguments": {"run_id": "r", "layer": "one"}}), "not a number"),
+    (json.dumps({"token": "AbCdEf1234", "arguments": {"run_id": "r", "layer": "one"}}), "not 1, 2 or 3"),
+    (json.dumps({"token": "AbCdEf1234", "arguments": {"run_id": "r", "layer": "4"}}), "not 1, 2 or 3"),
 ])
 def test_unreadable_messages_say_why(body, problem):
     with pytest.raises(UnreadableMessage, match=problem):
@@ -70,3 +71,20 @@ def test_poll_dead_letters_the_unreadable_and_keeps_what_it_could_not_record(aws
     assert kept["Body"] == "garbage" and "not JSON" in kept["MessageAttributes"]["problem"]["StringValue"]
     # The message that could not be recorded was not deleted: it comes back once the store works.
     assert [a.token for a in poll_queue(store, sqs, queues["callbacks"], wait_seconds=0).recorded] == ["AbCdEf1234"]
+
+
+def test_the_stopping_status_is_read_as_the_api_reference_spells_it():
+    # API reference, "StopPipelineExecution": the message body contains a "Status" field set to "Stopping".
+    stopping = json.loads(BODY) | {"Status": "Stopping"}
+    assert parse_message(json.dumps(stopping)).status == "Stopping"
+    assert parse_message(json.dumps(json.loads(BODY) | {"status": "Stopping"})).status == "Stopping"
+    assert parse_message(BODY).status == "Executing"
+
+
+def test_an_older_message_arriving_late_never_replaces_a_newer_token(aws):
+    store, _, _ = aws
+    newer = BODY.replace("AbCdEf1234", "NeWtOkEn99")
+    consume(store, [QueueMessage("m2", newer, sent_at=2_000), QueueMessage("m1", BODY, sent_at=1_000)])
+    assert [a.token for a in pending_approvals(store)] == ["NeWtOkEn99"]
+    consume(store, [QueueMessage("m3", BODY.replace("AbCdEf1234", "ThIrDoNe77"), sent_at=3_000)])
+    assert [a.token for a in pending_approvals(store)] == ["ThIrDoNe77"]

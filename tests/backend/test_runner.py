@@ -43,7 +43,7 @@ def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, 
     assert (record.status, record.waiting_at) == ("waiting", "curate-layer1")
     [pending] = pending_approvals(local_store)
     assert pending.step == "curate-layer1" and len(pending.token) == 10
-    assert pending.arguments["mapping_output"].endswith("runs/manual/mapping/layer1/approved.json")
+    assert pending.arguments["mapping_versions"].endswith("runs/manual/mapping/layer1")
 
     mapping = load_version(local_store, "manual", 1)
     topics = dict(mapping.topics)
@@ -95,6 +95,29 @@ def test_approve_and_reject_at_once_give_one_answer(local_store, fast_settings, 
     approve(runner, "race", user="ben")
     assert load_approved(local_store, "race", 1).approved_by == "ana"
     assert load_approval(local_store, "race", "curate-layer1").decided_by == "ana"
+
+
+def test_only_one_approver_resumes_a_local_run(local_store, fast_settings, sample_records):
+    from backend.approvals import claim_resume
+
+    runner = LocalRunner(local_store)
+    runner.start(sample_records, fast_settings, "once")
+    outcome = decisions.approve(local_store, "once", "ana", Settings())
+    assert outcome.resume_locally
+    # A second approver that reached the same point (same answer, same moment) is not told to resume.
+    assert not claim_resume(local_store, outcome.approval)
+
+
+def test_a_reject_interrupted_by_a_crash_is_completed_by_pressing_it_again(local_store, fast_settings, sample_records):
+    from backend.approvals import Answer, claim_answer, record_decision
+
+    LocalRunner(local_store).start(sample_records, fast_settings, "crash")
+    approval = load_approval(local_store, "crash", "curate-layer1")
+    claim_answer(local_store, approval, Answer(approval.token, "rejected", "ana", reason="noise"))
+    record_decision(local_store, approval, "rejected", "ana", reason="noise")  # then the process died
+    assert load_run(local_store, "crash").waiting_at == "curate-layer1"
+    decisions.reject(local_store, "crash", "ana", "noise", Settings())
+    assert load_run(local_store, "crash").status == "rejected"
 
 
 def test_a_sagemaker_run_is_never_resumed_here(local_store, fast_settings, sample_records):

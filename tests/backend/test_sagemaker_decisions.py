@@ -208,3 +208,35 @@ def test_the_pipeline_moving_on_settles_an_answer_the_approver_could_not_record(
     assert load_approval(store, "sm", "curate-layer1").status == "approved"
     assert load_run(store, "sm").steps["curate-layer1"].status == "done"
     assert load_answer(store, approval).by == "ana"
+
+
+def test_a_resend_that_sagemaker_had_taken_before_a_crash_is_recorded_not_closed(store):
+    """The first call went through but the process stopped before recording it; SageMaker may refuse
+    the resend (the step is over), so the route asks what became of the step."""
+    from backend.approvals import Answer, claim_answer
+
+    approval = record_callback(store, message())
+    claim_answer(store, approval, Answer(TOKEN, "approved", "ana", mapping_version=1))
+    sm = Callbacks()
+    sm.stub.add_client_error("send_pipeline_execution_step_success", service_error_code="ConflictException")
+    sm.stub.add_response("list_pipeline_execution_steps", {"PipelineExecutionSteps": [
+        {"StepName": "CurateLayer1", "StepStatus": "Succeeded"}]}, {"PipelineExecutionArn": ARN})
+    with sm.stub:
+        decisions.approve(store, "sm", "ana", Settings(), callbacks=sm.callbacks)
+        sm.stub.assert_no_pending_responses()
+    assert load_approval(store, "sm", "curate-layer1").status == "approved"
+    assert load_run(store, "sm").status == "running" and load_run(store, "sm").error is None
+
+
+def test_a_stopping_execution_with_a_claimed_approval_gets_that_approval(store):
+    from backend.approvals import Answer, claim_answer
+
+    approval = record_callback(store, message())
+    claim_answer(store, approval, Answer(TOKEN, "approved", "ana", mapping_version=1))  # its send had failed
+    record_callback(store, message(status="Stopping"))
+    sm = Callbacks()
+    sm.stub.add_response("send_pipeline_execution_step_success", {"PipelineExecutionArn": ARN}, success())
+    with sm.stub:
+        [answered] = answer_stopping(store, sm.callbacks)
+        sm.stub.assert_no_pending_responses()
+    assert answered.status == "closed" and "approved (version 1) by ana" in answered.reason

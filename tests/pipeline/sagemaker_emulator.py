@@ -361,7 +361,7 @@ class SageMakerStandIn:
     # Executing a definition ------------------------------------------------------------------------
 
     def _execute(self, execution: Execution) -> None:
-        for step in execution.definition["Steps"]:
+        for step in run_order(execution.definition["Steps"]):
             if execution.status in {"Failed", "Stopped"}:
                 break
             if execution.status == "Stopping":
@@ -489,7 +489,7 @@ class SageMakerStandIn:
                     if s["Type"] == "Callback" and execution.steps.get(s["Name"], {}).get("status") in {"Executing", "Waiting"})
         body = {"token": token, "pipelineExecutionArn": execution.arn, "arguments": execution.resolve(step["Arguments"])}
         if status:
-            body["status"] = status
+            body["Status"] = status
         self.sqs.send_message(QueueUrl=step["SqsQueueUrl"], MessageBody=json.dumps(body))
 
     def _run_RegisterModel(self, execution: Execution, step: dict) -> dict:  # noqa: N802
@@ -501,6 +501,23 @@ class SageMakerStandIn:
         self.model_packages.append(request)
         return {"ModelPackageArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/"
                                    f"{request['ModelPackageGroupName']}/{len(self.model_packages)}"}
+
+
+def run_order(steps: list[dict]) -> list[dict]:
+    """An order SageMaker could run the steps in: each after the steps it depends on (DependsOn, or a
+    ``Steps.X`` property it reads). Of the steps ready at once, the last listed goes first, so a
+    dependency the definition forgot to declare shows up as a step that runs too early."""
+    names = {s["Name"] for s in steps}
+    needs = {s["Name"]: set(s.get("DependsOn", [])) | (set(re.findall(r'"Get": "Steps\.([A-Za-z0-9_-]+)\.', json.dumps(s))) & names)
+             for s in steps}
+    order: list[dict] = []
+    while len(order) < len(steps):
+        done = {s["Name"] for s in order}
+        ready = [s for s in steps if s["Name"] not in done and needs[s["Name"]] <= done]
+        if not ready:
+            raise ApiError("ValidationException", f"circular step dependencies among {names - done}")
+        order.append(ready[-1])
+    return order
 
 
 def extract_model(s3: Any, uri: str, model_dir: Path) -> None:

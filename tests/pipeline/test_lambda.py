@@ -51,6 +51,7 @@ def invoke(package, event: dict, env: dict, tmp_path) -> dict:
     done = subprocess.run([sys.executable, "-c", INVOKE, str(package), json.dumps(event)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert "not in the Lambda runtime" not in done.stderr, done.stderr  # nothing swallowed an ImportError
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -79,6 +80,18 @@ def test_the_handler_records_retries_and_dead_letters(moto_endpoint, tmp_path):
     assert s3.head_object(Bucket="curator", Key="team/runs/abc123/approvals/curate-layer1.json")
     [kept] = sqs.receive_message(QueueUrl=dead_letters)["Messages"]
     assert kept["Body"] == "not json"
+
+    # The execution is stopped while an approval was claimed (its send had failed): the Lambda
+    # resends it (SageMaker is not there to take it in this test, which is logged, not raised).
+    from backend.approvals import Answer, claim_answer, load_approval
+    from backend.store import open_store
+
+    store = open_store("s3://curator/team")
+    claim_answer(store, load_approval(store, "abc123", "curate-layer1"),
+                 Answer("AbCdEf1234", "approved", "ana", mapping_version=1))
+    stopping = {"Records": [{"messageId": "m4", "body": json.dumps(json.loads(GOOD) | {"Status": "Stopping"}),
+                             "eventSource": "aws:sqs"}]}
+    assert invoke(package, stopping, env, tmp_path) == {"batchItemFailures": []}
 
     # A store it cannot write: the message is reported, so SQS delivers it again later.
     failing = {**env, "TOPIC_CURATOR_STORE": "s3://no-such-bucket/team"}
