@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -50,3 +53,37 @@ def s3_store():
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="curator")
         yield S3Store("curator", "team", client=client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def moto_server() -> Iterator[dict[str, str]]:
+    """moto's server on 127.0.0.1; yields the environment that points boto3 at it."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+               "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch) -> Iterator[dict[str, str]]:
+    """moto's server, with this test's boto3 pointed at it."""
+    import boto3
+
+    with moto_server() as env:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        boto3.setup_default_session()
+        yield env
+        boto3.DEFAULT_SESSION = None

@@ -9,7 +9,6 @@ The whole pipeline under SageMaker's contract is tests/pipeline/test_sagemaker_e
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import boto3
@@ -27,25 +26,7 @@ from tests.app.conftest import open_app
 
 
 @pytest.fixture
-def moto_server(monkeypatch):
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    for name, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    boto3.setup_default_session()
-    yield port
-    server.stop()
-    boto3.DEFAULT_SESSION = None
-
-
-@pytest.fixture
-def callbacks_sent(moto_server):
+def callbacks_sent(moto_endpoint):
     """Every SendPipelineExecutionStep* call, answered here instead of by (absent) SageMaker."""
     sent: list[tuple[str, dict]] = []
 
@@ -58,7 +39,7 @@ def callbacks_sent(moto_server):
     return sent
 
 
-def test_create_start_callback_approve_in_the_app(moto_server, callbacks_sent, monkeypatch, tmp_path,
+def test_create_start_callback_approve_in_the_app(moto_endpoint, callbacks_sent, monkeypatch, tmp_path,
                                                   fast_settings, sample_records):
     import streamlit as st
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import zipfile
@@ -30,23 +29,6 @@ print(json.dumps(handler(json.loads(sys.argv[2]))))
 """
 
 
-@pytest.fixture
-def moto_endpoint(monkeypatch):
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
-           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    yield env
-    server.stop()
-
-
 def invoke(package, event: dict, env: dict, tmp_path) -> dict:
     done = subprocess.run([sys.executable, "-c", INVOKE, str(package), json.dumps(event)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -67,7 +49,6 @@ def test_the_package_is_small_and_holds_no_heavy_library(tmp_path):
 def test_the_handler_records_retries_and_dead_letters(moto_endpoint, tmp_path):
     package = tmp_path / "callback-lambda.zip"
     build(package)
-    boto3.setup_default_session()
     s3, sqs = boto3.client("s3"), boto3.client("sqs")
     s3.create_bucket(Bucket="curator")
     dead_letters = sqs.create_queue(QueueName="callbacks-dlq")["QueueUrl"]
@@ -97,4 +78,3 @@ def test_the_handler_records_retries_and_dead_letters(moto_endpoint, tmp_path):
     failing = {**env, "TOPIC_CURATOR_STORE": "s3://no-such-bucket/team"}
     retry = {"Records": [{"messageId": "m3", "body": GOOD.replace("abc123", "def456"), "eventSource": "aws:sqs"}]}
     assert invoke(package, retry, failing, tmp_path) == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
-    boto3.DEFAULT_SESSION = None

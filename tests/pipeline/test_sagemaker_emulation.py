@@ -12,12 +12,12 @@ registered model answers ``/invocations``.
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 
 import boto3
 import pytest
 
+from tests.conftest import free_port, moto_server
 from tests.pipeline import sagemaker_emulator as emulator
 
 pytest.importorskip("sagemaker", reason="the [sagemaker] extra is not installed")
@@ -47,25 +47,13 @@ docs_per_subtopic = 20
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory, sample_records):
     """moto (S3, SQS) and the SageMaker stand-in; the settings file the CLI and the app use."""
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
     work = tmp_path_factory.mktemp("sagemaker")
-    credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {**credentials, "AWS_DEFAULT_REGION": emulator.REGION}.items():
+    with moto_server() as aws_env, pytest.MonkeyPatch.context() as env:
+        credentials = {k: v for k, v in aws_env.items() if k != "AWS_DEFAULT_REGION"}
+        for name, value in aws_env.items():
             env.setenv(name, value)
         boto3.setup_default_session()
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
@@ -85,7 +73,6 @@ def aws(tmp_path_factory, sample_records):
                                         f'callback_queue_url = "{queue}"\n')
         yield stand_in, str(config), work
         stand_in.close()
-    moto.stop()
     boto3.DEFAULT_SESSION = None
 
 
