@@ -17,20 +17,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend import decisions
-from backend.approvals import Approval, load_approval
-from backend.callbacks import CallbackClient
+from backend.runs import decisions
+from backend.runs.approvals import Approval, load_approval
+from backend.runs.callbacks import CallbackClient
 from backend.curation.diff import MappingDiff, diff
 from backend.curation.session import CurationSession
 from backend.errors import CuratorError, RunStateError
-from backend.input_data import read_table
-from backend.labels import label_counts
-from backend.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
-from backend.mapping_store import load_version
-from backend.runner import LocalRunner
-from backend.runs import RunRecord, list_run_ids, load_run
+from backend.text.input_data import read_table
+from backend.curation.labels import label_counts
+from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
+from backend.curation.versions import load_version
+from backend.runs.runner import LocalRunner
+from backend.runs.record import RunRecord, list_run_ids, load_run
 from backend.settings import Settings
-from backend.steps import current_labels, current_tree, records_key
+from backend.runs.steps import current_labels, current_tree, records_key
 from backend.store import ArtifactStore
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ def approval_summary(store: ArtifactStore, run_id: str) -> ApprovalSummary | Non
     counts["drill_down"] = len(mapping.drill_down_topics)
     problem = None
     try:
-        from backend.layer_result import load_layer
+        from backend.topics.layer_result import load_layer
 
         validate(mapping, load_layer(store, run_id, approval.layer), run_id)
     except CuratorError as exc:

@@ -91,7 +91,7 @@ def synthetic_layer(size: int, seed: int) -> dict:
 
 
 def initial(k: int = N_TOPICS):
-    from backend.mapping import Mapping, TopicDecision
+    from backend.curation.mapping import Mapping, TopicDecision
 
     return Mapping(run_id="bench", layer=1, layer_fingerprint="bench",
                    topics={str(t): TopicDecision(label=f"Topic {t}") for t in range(k)})

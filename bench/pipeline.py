@@ -30,11 +30,11 @@ def measure(size: int, seed: int) -> dict:
     """Run the whole pipeline on ``size`` generated records; return seconds, peaks and NMI."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    from backend.runs import load_run
-    from backend.sample_data import generate_opportunities
+    from backend.runs.record import load_run
+    from backend.text.sample_data import generate_opportunities
     from backend.settings import settings_from_dict
     from backend.store.local import LocalStore
-    from backend.runner import LocalRunner
+    from backend.runs.runner import LocalRunner
 
     started = time.perf_counter()
     records = generate_opportunities(size, seed=seed)

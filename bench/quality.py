@@ -44,11 +44,11 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
         frame = pd.read_csv(path, keep_default_na=False)
         return frame["text"].tolist(), frame["label_l1"], None
     if name in {"generated", "20ng"}:
-        from backend.preprocess import preprocess
+        from backend.text.preprocess import preprocess
         from backend.settings import settings_from_dict
 
         if name == "generated":
-            from backend.sample_data import generate_opportunities
+            from backend.text.sample_data import generate_opportunities
 
             records = generate_opportunities(5000, seed=42)
             settings = settings_from_dict({})
@@ -77,7 +77,7 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    from backend.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
+    from backend.text.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
     from backend.store.local import LocalStore
 
     embedder = SentenceTransformerEmbedder("minilm")
@@ -88,7 +88,7 @@ def embed(texts: list[str]) -> np.ndarray:
 def fit_ours(texts, embeddings, k, seed, layer):
     from dataclasses import replace
 
-    from backend.layer_model import layer_model
+    from backend.topics.layer_model import layer_model
 
     settings = replace(layer, random_state=seed, ngram_range=(1, 1))
     model = layer_model(settings, k, len(texts)).fit(texts, embeddings)
@@ -110,7 +110,7 @@ MODELS = {"ours": ("ours (UMAP + BIRCH)", fit_ours), "stock": ("stock BERTopic (
 
 
 def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], settings, label: str | None = None) -> list[dict]:
-    from backend.metrics import clustering_scores, npmi_coherence, topic_diversity
+    from backend.topics.metrics import clustering_scores, npmi_coherence, topic_diversity
 
     loaded = load_corpus(corpus)
     if loaded is None:
@@ -120,7 +120,7 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], setti
     embeddings = embed(texts) if embeddings is None else embeddings
     ours_embeddings = embeddings
     if settings.embedding.model != "minilm":  # e.g. a tuned settings file that chose tfidf-svd
-        from backend.embeddings import make_embedder
+        from backend.text.embeddings import make_embedder
 
         ours_embeddings = make_embedder(settings.embedding).fit(texts).encode(texts)
     print(f"{corpus}: {len(texts)} documents embedded in {time.perf_counter() - started:.0f}s", file=sys.stderr)

@@ -44,7 +44,7 @@ def measure(size: int) -> dict:
     from memory import PeakMemory
 
     from backend.curation.keywords import KeywordIndex
-    from backend.layer_model import AutoThresholdBirch, LayerModel, make_reducer
+    from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer
     from backend.settings import LayerSettings
 
     import bertopic  # noqa: F401  (imported before timing: it costs seconds on its own)
@@ -79,9 +79,9 @@ def measure(size: int) -> dict:
 
 
 def embedding_rate(n: int = 2000) -> float:
-    from backend.embeddings import SentenceTransformerEmbedder
-    from backend.preprocess import preprocess
-    from backend.sample_data import generate_opportunities
+    from backend.text.embeddings import SentenceTransformerEmbedder
+    from backend.text.preprocess import preprocess
+    from backend.text.sample_data import generate_opportunities
     from backend.settings import Settings
 
     texts = preprocess(generate_opportunities(n, seed=1), Settings()).docs["text_embed"].tolist()

@@ -8,7 +8,7 @@ from app.loaders import curation_session
 from app.state import settings, store
 from app.widgets import choose_layer, page_start, user_errors
 from backend import services
-from backend.plots import document_map, hierarchy, keyword_bars, sample_for_map, selected_ids
+from app.plots import document_map, hierarchy, keyword_bars, sample_for_map, selected_ids
 
 user, run_id = page_start("Layer explorer")
 layer = choose_layer(services.fitted_layers(store(), run_id))

@@ -10,7 +10,7 @@ import streamlit as st
 from app.state import store
 from app.widgets import page_start, user_errors
 from backend import services
-from backend.plots import documents_per_use_case
+from app.plots import documents_per_use_case
 
 _, run_id = page_start("Export")
 with user_errors():

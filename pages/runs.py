@@ -10,8 +10,8 @@ import streamlit as st
 from app.state import selected_run, settings, store, user_sidebar
 from app.widgets import guarded, show_messages, user_errors
 from backend import services
-from backend.plots import run_steps_dot
-from backend.runs import load_run
+from app.plots import run_steps_dot
+from backend.runs.record import load_run
 
 st.title("Runs & approvals")
 user = user_sidebar()

@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 @contextmanager
 def _runner(store: ArtifactStore, auto_approve: bool, user: str):
     """A local runner that reports progress on the console (the line is closed however it ends)."""
-    from backend.runner import LocalRunner
+    from backend.runs.runner import LocalRunner
     from pipeline.progress import ConsoleProgress
 
     progress = ConsoleProgress()
@@ -166,7 +166,7 @@ def _runner(store: ArtifactStore, auto_approve: bool, user: str):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from backend.runs import load_run, run_key
+    from backend.runs.record import load_run, run_key
 
     store = open_store(args.store)
     with _runner(store, args.auto_approve, _user()) as runner:
@@ -187,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from backend.runs import list_run_ids, load_run
+    from backend.runs.record import list_run_ids, load_run
 
     store = open_store(args.store)
     if not args.run_id:
@@ -213,8 +213,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from backend.decisions import approve
-    from backend.mapping import mapping_from_json
+    from backend.runs.decisions import approve
+    from backend.curation.mapping import mapping_from_json
 
     store = open_store(args.store)
     mapping = None
@@ -236,7 +236,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
-    from backend.decisions import reject
+    from backend.runs.decisions import reject
 
     store = open_store(args.store)
     outcome = reject(store, args.run_id, args.by or _user(), args.reason, _decision_settings(store, args))
@@ -247,13 +247,13 @@ def cmd_reject(args: argparse.Namespace) -> int:
 
 def _decision_settings(store: ArtifactStore, args: argparse.Namespace) -> Settings:
     """Who may approve: the --config file's app.approvers, else the run's own settings."""
-    from backend.runs import load_run
+    from backend.runs.record import load_run
 
     return load_settings(args.config) if args.config else load_run(store, args.run_id).typed_settings
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:
-    from backend.mapping_store import load_version
+    from backend.curation.versions import load_version
 
     store = open_store(args.store)
     layer = args.layer or _waiting_layer(store, args.run_id)
@@ -267,8 +267,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from backend.runs import load_run
-    from backend.steps import current_labels, labels_key, records_key
+    from backend.runs.record import load_run
+    from backend.runs.steps import current_labels, labels_key, records_key
 
     store = open_store(args.store)
     record = load_run(store, args.run_id)
@@ -286,7 +286,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         labels.to_parquet(args.output, index=False)
     print(f"Wrote {len(labels)} labels to {args.output}.")
     if args.tree:
-        from backend.steps import current_tree
+        from backend.runs.steps import current_tree
 
         args.tree.write_text(json.dumps(current_tree(store, args.run_id, labels), indent=2, ensure_ascii=False),
                              encoding="utf-8")
@@ -330,7 +330,7 @@ def cmd_sagemaker(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from backend.sample_data import write_sample
+    from backend.text.sample_data import write_sample
 
     path = write_sample(args.output, args.rows, args.seed)
     print(f"Wrote {args.rows} generated records to {path}.")
@@ -339,13 +339,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from backend.errors import RunStateError
-    from backend.steps import model_prefix
+    from backend.runs.steps import model_prefix
     from pipeline.inference import CSV, JSON, LoadedModel, input_fn, output_fn, predict_fn
 
     store = open_store(args.store)
     if not store.exists(f"{model_prefix(args.run_id)}/model.json"):
         raise RunStateError(f"Run {args.run_id} has no model yet.", "Finish the run (approve every layer) first.")
-    from backend.inference_model import InferenceModel
+    from backend.topics.inference_model import InferenceModel
 
     model = InferenceModel.load(store, model_prefix(args.run_id))
     loaded = LoadedModel(model, model.embedder())
@@ -363,9 +363,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
-    from backend.input_data import read_table, validate_table
-    from backend.preprocess import preprocess
-    from backend.tuning import tune
+    from backend.text.input_data import read_table, validate_table
+    from backend.text.preprocess import preprocess
+    from backend.topics.tuning import tune
     from pipeline.progress import ConsoleProgress
     from pipeline.tune_report import print_trial, write_outputs
 
@@ -414,7 +414,7 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
 
 def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:
     """The bundled sample: generated once (deterministically) and kept in the store."""
-    from backend.sample_data import generate_opportunities
+    from backend.text.sample_data import generate_opportunities
 
     key = f"samples/opportunities-{settings.sample_size}-seed{settings.seed}.csv"
     if not store.exists(key):
@@ -425,9 +425,9 @@ def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:
 
 
 def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> None:
-    from backend.approvals import load_approval
-    from backend.runs import load_run
-    from backend.steps import labels_key
+    from backend.runs.approvals import load_approval
+    from backend.runs.record import load_run
+    from backend.runs.steps import labels_key
 
     record = load_run(store, run_id)
     if header:
@@ -450,7 +450,7 @@ def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> No
 
 def _waiting_layer(store: ArtifactStore, run_id: str) -> int:
     from backend.errors import RunStateError
-    from backend.runs import load_run
+    from backend.runs.record import load_run
 
     waiting = load_run(store, run_id).waiting_at
     if waiting is None:

@@ -26,8 +26,8 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
-from backend.callbacks import callback_step_name
-from backend.decisions import OUTPUT_NAME
+from backend.runs.callbacks import callback_step_name
+from backend.runs.decisions import OUTPUT_NAME
 from backend.errors import SettingsError
 from backend.settings import Settings
 from pipeline.aws_limits import definition_problems

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.embeddings import Embedder
+from backend.text.embeddings import Embedder
 from backend.errors import CuratorError
-from backend.inference_model import InferenceModel
+from backend.topics.inference_model import InferenceModel
 from backend.store.local import LocalStore
 
 BATCH_SIZE = 256

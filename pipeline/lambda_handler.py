@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from backend.callbacks import CallbackClient
-from backend.inbox import QueueMessage, answer_stopping, consume, dead_letter_unreadable
+from backend.runs.callbacks import CallbackClient
+from backend.runs.inbox import QueueMessage, answer_stopping, consume, dead_letter_unreadable
 from backend.store import open_store
 
 

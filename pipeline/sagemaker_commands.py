@@ -132,8 +132,8 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 def poll(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import timedelta
 
-    from backend.callbacks import CallbackClient
-    from backend.inbox import answer_stopping, expire_overdue, poll_queue
+    from backend.runs.callbacks import CallbackClient
+    from backend.runs.inbox import answer_stopping, expire_overdue, poll_queue
     from backend.store import open_store
 
     sm = settings.sagemaker

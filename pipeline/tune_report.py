@@ -7,9 +7,9 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from backend.plots import tuning_history
+from app.plots import tuning_history
 from backend.settings import settings_to_toml
-from backend.tuning import TrialReport, TuningResult
+from backend.topics.tuning import TrialReport, TuningResult
 
 
 def print_trial(report: TrialReport) -> None:

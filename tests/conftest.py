@@ -32,7 +32,7 @@ def fast_settings() -> Settings:
 @pytest.fixture(scope="session")
 def sample_records() -> pd.DataFrame:
     """400 generated opportunity records, as read from a CSV (all text)."""
-    from backend.sample_data import generate_opportunities
+    from backend.text.sample_data import generate_opportunities
 
     return generate_opportunities(400, seed=7).astype(str).replace({"nan": ""})
 

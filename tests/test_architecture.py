@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BOTO_ADAPTERS = {"backend/store/s3.py", "backend/callbacks.py"}
+BOTO_ADAPTERS = {"backend/store/s3.py", "backend/runs/callbacks.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from backend.curation.layer_index import LayerIndex
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Operation, Rename, Split
 from backend.errors import MappingError
-from backend.mapping import Mapping, TopicDecision, parent_of, sort_key
+from backend.curation.mapping import Mapping, TopicDecision, parent_of, sort_key
 
 MAX_LABEL = 120
 MAX_NOTE = 2000

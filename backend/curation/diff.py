@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from backend.mapping import Mapping, sort_key
+from backend.curation.mapping import Mapping, sort_key
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from backend.curation.apply import apply
 from backend.curation.layer_index import LayerIndex
 from backend.curation.operations import Operation
 from backend.errors import MappingError
-from backend.mapping import Mapping
+from backend.curation.mapping import Mapping
 
 
 class History:

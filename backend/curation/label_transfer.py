@@ -38,8 +38,8 @@ from backend.curation.apply import apply
 from backend.curation.layer_index import LayerIndex
 from backend.curation.operations import Rename
 from backend.errors import MappingError
-from backend.layer_result import LayerResult
-from backend.mapping import Mapping, sort_key
+from backend.topics.layer_result import LayerResult
+from backend.curation.mapping import Mapping, sort_key
 
 TOP_KEYWORDS = 10
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import MappingError
-from backend.layer_result import LayerResult
-from backend.mapping import Mapping, sort_key
+from backend.topics.layer_result import LayerResult
+from backend.curation.mapping import Mapping, sort_key
 
 DISCARDED = ""  # membership value of documents that belong to no kept topic
 

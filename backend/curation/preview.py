@@ -11,8 +11,8 @@ from backend.curation.keywords import KeywordChange, KeywordIndex, Keywords, key
 from backend.curation.layer_index import LayerIndex
 from backend.curation.operations import Merge, Split
 from backend.errors import MappingError
-from backend.layer_model import AutoThresholdBirch
-from backend.mapping import Mapping
+from backend.topics.layer_model import AutoThresholdBirch
+from backend.curation.mapping import Mapping
 
 
 SPLIT_SAMPLE = 5000

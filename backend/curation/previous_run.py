@@ -9,9 +9,9 @@ import numpy as np
 from backend.curation.label_transfer import LabelProposal, curated_profiles, propose_labels, raw_profiles
 from backend.curation.layer_index import LayerIndex
 from backend.curation.session import build_keyword_index
-from backend.layer_result import load_layer
-from backend.runs import load_run
-from backend.steps import docs_key, load_embeddings, require_approved
+from backend.topics.layer_result import load_layer
+from backend.runs.record import load_run
+from backend.runs.steps import docs_key, load_embeddings, require_approved
 from backend.store import ArtifactStore
 
 

@@ -19,10 +19,10 @@ from backend.curation.keywords import KeywordIndex, Keywords
 from backend.curation.layer_index import LayerIndex
 from backend.curation.operations import Operation, operation_from_dict
 from backend.errors import MappingError
-from backend.layer_result import LayerResult, load_layer
-from backend.mapping import Mapping
-from backend.mapping_store import load_version, mapping_prefix, save_version
-from backend.runs import load_run, now
+from backend.topics.layer_result import LayerResult, load_layer
+from backend.curation.mapping import Mapping
+from backend.curation.versions import load_version, mapping_prefix, save_version
+from backend.runs.record import load_run, now
 from backend.store import ArtifactStore
 
 

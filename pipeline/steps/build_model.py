@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from backend import steps
-from backend.inference_model import FILES
-from backend.layer_result import layer_prefix
-from backend.mapping_store import load_approved, load_version, write_approved
-from backend.runs import load_run
+from backend.runs import steps
+from backend.topics.inference_model import FILES
+from backend.topics.layer_result import layer_prefix
+from backend.curation.versions import load_approved, load_version, write_approved
+from backend.runs.record import load_run
 from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
 

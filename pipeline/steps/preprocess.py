@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from backend import steps
-from backend.embeddings import make_embedder
+from backend.runs import steps
+from backend.text.embeddings import make_embedder
 from backend.errors import SettingsError
-from backend.input_data import read_table, validate_table
+from backend.text.input_data import read_table, validate_table
 from backend.settings import Settings
 from backend.store.local import LocalStore
 from pipeline.job_settings import read_settings

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend import steps
-from backend.decisions import settle_from_pipeline
-from backend.embeddings import make_embedder
+from backend.runs import steps
+from backend.runs.decisions import settle_from_pipeline
+from backend.text.embeddings import make_embedder
 from backend.errors import InputDataError
-from backend.mapping import Mapping, mapping_from_json
-from backend.runs import RunRecord, StepState, create_run, load_run, now, run_key, save_run
+from backend.curation.mapping import Mapping, mapping_from_json
+from backend.runs.record import RunRecord, StepState, create_run, load_run, now, run_key, save_run
 from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
 from pipeline.job_settings import read_settings

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backend.runner import LocalRunner
+from backend.runs.runner import LocalRunner
 from backend.store.local import LocalStore
 from tests.conftest import FAST_SETTINGS
 
@@ -136,7 +136,7 @@ def test_rename_merge_approve_and_download(served_app, tmp_path):
             raise
         browser.close()
 
-    from backend.mapping_store import load_approved
+    from backend.curation.versions import load_approved
 
     approved = load_approved(store, "demo", 1)
     assert approved.approved_by == "ana" and approved.version == 2

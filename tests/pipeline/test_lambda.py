@@ -40,7 +40,7 @@ def invoke(package, event: dict, env: dict, tmp_path) -> dict:
 def test_the_package_is_small_and_holds_no_heavy_library(tmp_path):
     package = tmp_path / "callback-lambda.zip"
     names = build(package)
-    assert "pipeline/lambda_handler.py" in names and "backend/inbox.py" in names
+    assert "pipeline/lambda_handler.py" in names and "backend/runs/inbox.py" in names
     assert all(n.startswith(("backend/", "pipeline/")) and n.endswith(".py") for n in names)
     assert package.stat().st_size < 100_000
     assert zipfile.ZipFile(package).namelist() == names
@@ -64,7 +64,7 @@ def test_the_handler_records_retries_and_dead_letters(moto_endpoint, tmp_path):
 
     # The execution is stopped while an approval was claimed (its send had failed): the Lambda
     # resends it (SageMaker is not there to take it in this test, which is logged, not raised).
-    from backend.approvals import Answer, claim_answer, load_approval
+    from backend.runs.approvals import Answer, claim_answer, load_approval
     from backend.store import open_store
 
     store = open_store("s3://curator/team")

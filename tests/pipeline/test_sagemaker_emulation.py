@@ -27,8 +27,8 @@ if why := emulator.can_emulate():
 from backend import services  # noqa: E402
 from backend.curation.operations import DrillDown  # noqa: E402
 from backend.curation.session import CurationSession  # noqa: E402
-from backend.mapping_store import load_approved  # noqa: E402
-from backend.runs import load_run  # noqa: E402
+from backend.curation.versions import load_approved  # noqa: E402
+from backend.runs.record import load_run  # noqa: E402
 from backend.settings import load_settings  # noqa: E402
 from backend.store import open_store  # noqa: E402
 from pipeline.cli import main  # noqa: E402

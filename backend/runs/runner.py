@@ -1,0 +1,172 @@
+"""The local orchestrator: runs the steps in-process and stops where people must approve.
+
+It lives in backend/ (not pipeline/) so the app can resume a run after an approval without
+importing the command-line layer.
+
+``start`` validates the input, creates the run and runs until the first curate step, where it
+records a pending approval and returns. Approvals go through ``backend.runs.decisions``; after one, the
+caller calls ``resume``. A step is recorded done only after its artifacts are written, so
+``resume`` after a crash continues at the first unfinished step. With ``auto_approve`` every
+curate step is approved by the documented automatic rule and the run goes through to the final
+labels. Runs that execute on SageMaker are never resumed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from backend.runs import steps
+from backend.runs.decisions import approve
+from backend.errors import CuratorError, RunStateError
+from backend.text.input_data import read_table, validate_table
+from backend.topics.layer_result import load_layer
+from backend.curation.versions import load_version
+from backend.runs.record import RunRecord, create_run, load_run, now, save_run
+from backend.settings import Settings
+from backend.store import ArtifactStore
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+
+
+class LocalRunner:
+    def __init__(self, store: ArtifactStore, progress: Progress | None = None, auto_approve: bool = False,
+                 user: str = "cli") -> None:
+        self.store = store
+        self.progress = progress
+        self.auto_approve = auto_approve
+        self.user = user
+
+    # Entry points ----------------------------------------------------------------------------
+
+    def start(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
+        """Validate the input, create the run, and run it up to the first approval."""
+        return self.resume(self.create(records, settings, run_id).run_id)
+
+    def create(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
+        """Validate the input and record the run with its own copy of the input (no step run yet)."""
+        if not isinstance(records, pd.DataFrame):
+            source = str(records)
+            records = read_table(records, settings.input.encoding)
+        else:
+            source = str(records.attrs.get("source", "(data frame)"))
+        records = validate_table(records, settings.input.id_column, settings.input.text_columns)
+        record = create_run(self.store, settings, run_id, {"source": source, "n_records": len(records)})
+        steps.store_input(self.store, record.run_id, records)
+        return record
+
+    def resume(self, run_id: str) -> RunRecord:
+        """Run every step that is not done yet, until the run waits, fails or completes."""
+        record = load_run(self.store, run_id)
+        if record.runs_on == "sagemaker":
+            raise RunStateError(f"Run {run_id} runs on SageMaker Pipelines: its steps run there, not on this machine.",
+                                f"Approve it with topic-curator approve {run_id} --store {self.store.uri()}; "
+                                "follow it with topic-curator sagemaker status.")
+        if record.status in {"rejected", "completed"}:
+            return record
+        settings = record.typed_settings
+        while (name := record.next_step) is not None:
+            state = record.steps[name]
+            if state.status == "waiting":
+                if not self.auto_approve:
+                    record.status = "waiting"
+                    save_run(self.store, record)
+                    return record
+                self.auto_approve_waiting(run_id)
+                record = load_run(self.store, run_id)
+                continue
+            self._run_step(record, name, settings)
+        record.status = "completed"
+        save_run(self.store, record)
+        return record
+
+    # Steps -----------------------------------------------------------------------------------
+
+    def _run_step(self, record: RunRecord, name: str, settings: Settings) -> None:
+        state = record.steps[name]
+        state.status, state.started_at = "running", now()
+        record.status = "running"
+        save_run(self.store, record)
+        started = time.perf_counter()
+        if self.progress:
+            self.progress(f"{name}: started", 0.0)
+        try:
+            detail, status = self._do_step(record, name, settings)
+        except CuratorError as exc:
+            self._fail(record, name, exc.problem)
+            raise
+        except Exception as exc:
+            self._fail(record, name, f"{type(exc).__name__}: {exc}")
+            raise
+        state.status, state.detail = status, detail
+        state.finished_at, state.seconds = now(), round(time.perf_counter() - started, 2)
+        save_run(self.store, record)
+        logger.info("step %s %s in %.1fs %s", name, status, state.seconds, detail)
+
+    def _do_step(self, record: RunRecord, name: str, settings: Settings) -> tuple[str, str]:
+        run_id = record.run_id
+        report = self._reporter(name)
+        if name == "preprocess":
+            info = steps.run_preprocess(self.store, run_id, settings, report)
+            record.input.update(info)
+            return (f"{info['n_docs']} documents ({info['n_dropped_empty']} empty dropped; "
+                    f"entities: {info['entity_method']})", "done")
+        if name == "embed":
+            info = steps.run_embed(self.store, run_id, settings, report)
+            return (f"{info['model']}, {info['dimensions']} dimensions, "
+                    f"{info['n_new']} texts embedded (the rest from the cache)"), "done"
+        if name.startswith("layer"):
+            layer = int(name.removeprefix("layer"))
+            result = steps.run_layer(self.store, run_id, layer, settings, report)
+            if result.is_empty:
+                self._skip_rest(record, layer, "no topic was marked for drill-down" if not result.skipped
+                                else "every drill-down topic was too small to split")
+                return "no topics to split", "skipped"
+            return f"{len(result.topics)} topics", "done"
+        if name.startswith("curate-layer"):
+            layer = int(name.removeprefix("curate-layer"))
+            approval = steps.open_curation(self.store, run_id, layer)
+            return f"waiting for approval (token {approval.token})", "waiting"
+        if name == "labels":
+            labels = steps.run_labels(self.store, run_id, settings)
+            return f"{len(labels)} documents labelled", "done"
+        if name == "model":
+            measured = steps.run_model(self.store, run_id, settings)
+            return (f"nearest-centroid model; agrees with the curated path on "
+                    f"{measured.get('path_agreement', 0):.1%} of {measured.get('documents', 0)} held-out documents"), "done"
+        raise RunStateError(f"Unknown step {name!r} in run {run_id}.")
+
+    def _skip_rest(self, record: RunRecord, layer: int, why: str) -> None:
+        """A layer with nothing to split ends the layering: its curate step and deeper layers skip."""
+        for name, state in record.steps.items():
+            if name not in {"labels", "model"} and _layer_of(name) >= layer and state.status == "pending":
+                state.status, state.detail = "skipped", why
+
+    def auto_approve_waiting(self, run_id: str) -> None:
+        """Approve the waiting layer by the --auto-approve rule (as ``self.user``), through the one route."""
+        record = load_run(self.store, run_id)
+        layer = int(record.waiting_at.removeprefix("curate-layer"))
+        result = load_layer(self.store, run_id, layer)
+        mapping = steps.auto_mapping(load_version(self.store, run_id, layer), result, record.typed_settings)
+        approve(self.store, run_id, self.user, record.typed_settings, layer=layer, mapping=mapping,
+                how="approved automatically (--auto-approve)")
+
+    def _fail(self, record: RunRecord, name: str, message: str) -> None:
+        record.steps[name].status, record.steps[name].detail = "failed", message
+        record.status, record.error = "failed", f"{name}: {message}"
+        save_run(self.store, record)
+
+    def _reporter(self, step: str) -> Progress | None:
+        if self.progress is None:
+            return None
+        return lambda stage, fraction: self.progress(f"{step}: {stage}", fraction)
+
+
+def _layer_of(step: str) -> int:
+    digits = "".join(ch for ch in step if ch.isdigit())
+    return int(digits) if digits else 0

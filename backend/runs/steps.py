@@ -1,0 +1,253 @@
+"""The pipeline's steps as plain functions over the artifact store.
+
+The local runner and the SageMaker step scripts call these same functions; each reads what
+earlier steps wrote under ``runs/<run_id>/`` and writes its own artifacts, so any step can run
+in a fresh process (or a fresh machine) and re-running a step overwrites only its own outputs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from backend.runs.approvals import Approval, record_pending
+from backend.text.embeddings import EmbeddingCache, embed_texts, make_embedder
+from backend.errors import InputDataError, RunStateError
+from backend.curation.labels import final_labels, topic_tree
+from backend.topics.layer_result import LayerResult, layer_prefix, load_layer, save_layer
+from backend.topics.layers import fit_layer, fit_sublayer, model_key, n_subtopics, save_bertopic
+from backend.curation.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping
+from backend.curation.versions import load_approved, mapping_prefix, save_version
+from backend.text.preprocess import preprocess
+from backend.settings import Settings
+from backend.store import ArtifactStore
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str, float], None]
+SYSTEM_USER = "topic-curator"
+
+
+def records_key(run_id: str) -> str:
+    return f"runs/{run_id}/input/records.parquet"
+
+
+def docs_key(run_id: str) -> str:
+    return f"runs/{run_id}/preprocess/docs.parquet"
+
+
+def embeddings_key(run_id: str, model_name: str) -> str:
+    return f"runs/{run_id}/embeddings/{model_name}.npy"
+
+
+def labels_key(run_id: str, suffix: str = "parquet") -> str:
+    return f"runs/{run_id}/labels/final.{suffix}"
+
+
+def store_input(store: ArtifactStore, run_id: str, records: pd.DataFrame) -> None:
+    """Keep the run's own copy of its input, so it can be resumed or repeated exactly."""
+    store.write_parquet(records_key(run_id), records.astype({c: "string" for c in records.columns}))
+
+
+def run_preprocess(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None,
+                   check_size: bool = True) -> dict:
+    """Clean the run's records; ``check_size=False`` for one shard of many (checked when combined)."""
+    records = store.read_parquet(records_key(run_id))
+    result = preprocess(records, settings, progress)
+    if check_size:
+        check_enough_documents(len(result.docs), settings)
+    store.write_parquet(docs_key(run_id), result.docs)
+    return {
+        "n_input": result.n_input,
+        "n_docs": len(result.docs),
+        "n_dropped_empty": result.n_dropped_empty,
+        "entity_method": result.entity_method,
+    }
+
+
+def check_enough_documents(n_docs: int, settings: Settings) -> None:
+    needed = 2 * settings.layer.n_topics
+    if n_docs < needed:
+        raise InputDataError(
+            f"Only {n_docs} documents have usable text; {settings.layer.n_topics} layer-1 topics need at least {needed}.",
+            "Add more records, or set layer.n_topics lower (and layer.min_topics with it) in a --config file.",
+        )
+
+
+def run_embed(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None) -> dict:
+    docs = store.read_parquet(docs_key(run_id))
+    embedder = make_embedder(settings.embedding)
+    cache = EmbeddingCache(store, embedder.name) if settings.embedding.cache else None
+    vectors, n_new = embed_texts(docs["text_embed"].tolist(), embedder, cache, progress)
+    store.write_array(embeddings_key(run_id, embedder.name), vectors)
+    if embedder.needs_fit:  # the inference model must embed new texts in the same space
+        store.write_bytes(embedder_state_key(run_id, embedder.name), embedder.to_bytes())
+    return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
+
+
+def embedder_state_key(run_id: str, model_name: str) -> str:
+    return f"runs/{run_id}/embeddings/{model_name}.state.npz"
+
+
+def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:
+    return store.read_array(embeddings_key(run_id, make_embedder(settings.embedding).name))
+
+
+def run_layer(
+    store: ArtifactStore, run_id: str, layer: int, settings: Settings, progress: Progress | None = None
+) -> LayerResult:
+    """Fit layer ``layer`` and save it with its initial mapping (version 1, every topic kept)."""
+    docs = store.read_parquet(docs_key(run_id))
+    embeddings = load_embeddings(store, run_id, settings)
+    embedder_name = make_embedder(settings.embedding).name
+    if layer == 1:
+        result, model = fit_layer(
+            docs["id"].tolist(), docs["text_keywords"].tolist(), embeddings,
+            settings.layer.n_topics, settings.layer, progress=progress,
+        )
+        save_bertopic(store, model_key(run_id, 1), model, embedder_name)
+        doc_terms = (model.doc_term_, model.keyword_vectorizer_.get_feature_names_out())  # counted once
+    else:
+        doc_terms = None
+        parent_mapping = require_approved(store, run_id, layer - 1)
+        parent_layer = load_layer(store, run_id, layer - 1)
+        parents = drill_down_rows(parent_mapping, parent_layer.assignments, docs)
+        result = fit_sublayer(
+            layer, parents, docs, embeddings, settings.layer, settings.drilldown, progress,
+            on_model=lambda parent, model: save_bertopic(store, model_key(run_id, layer, parent), model, embedder_name),
+        )
+    save_layer(store, run_id, result)
+    save_doc_terms(store, run_id, result, docs, settings, doc_terms)
+    if not store.list(mapping_prefix(run_id, layer)):
+        save_version(store, initial_mapping(run_id, result), SYSTEM_USER)
+    return result
+
+
+def save_doc_terms(store: ArtifactStore, run_id: str, result: LayerResult, docs: pd.DataFrame, settings: Settings,
+                   counted: tuple | None = None) -> None:
+    """Term counts of the layer's documents, so curation recomputes keywords without re-reading texts.
+
+    ``counted``: (counts, vocabulary) the layer model already made for exactly these documents.
+    """
+    from backend.curation.keywords import KeywordIndex
+    from backend.curation.session import doc_terms_key
+
+    if counted is not None:
+        index = KeywordIndex(*counted)
+    else:
+        texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(result.assignments["id"].astype(str))
+        index = KeywordIndex.from_texts(texts.fillna("").tolist(), settings.layer.ngram_range, settings.layer.min_df)
+    store.write_bytes(doc_terms_key(run_id, result.layer), index.to_bytes())
+
+
+def require_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping:
+    mapping = load_approved(store, run_id, layer)
+    if mapping is None:
+        raise RunStateError(
+            f"Layer {layer} of run {run_id} is not approved yet.",
+            f"Approve it first: topic-curator approve {run_id}",
+        )
+    return mapping
+
+
+def curate_step_arguments(store: ArtifactStore, run_id: str, layer: int) -> dict:
+    """What a curate step hands to people: the same fields a SageMaker CallbackStep sends."""
+    return {
+        "run_id": run_id,
+        "layer": layer,
+        "model_artifacts": store.uri(layer_prefix(run_id, layer)),
+        "documents": store.uri(docs_key(run_id)),
+        "mapping_versions": store.uri(mapping_prefix(run_id, layer)),
+    }
+
+
+def open_curation(store: ArtifactStore, run_id: str, layer: int) -> Approval:
+    return record_pending(store, run_id, f"curate-layer{layer}", layer, curate_step_arguments(store, run_id, layer))
+
+
+def auto_mapping(mapping: Mapping, result: LayerResult, settings: Settings) -> Mapping:
+    """The --auto-approve rule: keep every topic, and drill into the largest ones.
+
+    A topic is drilled into when it holds at least ``drilldown.auto_min_share`` of the layer's
+    documents and is big enough to split (``drilldown.min_parent_docs``); at most
+    ``drilldown.auto_max_parents`` of them, largest first. The last layer drills into nothing.
+    """
+    if result.layer >= settings.n_layers:
+        return mapping
+    total = sum(t.size for t in result.topics.values()) or 1
+    candidates = [
+        t for t in result.topics.values()
+        if t.size / total >= settings.drilldown.auto_min_share and n_subtopics(t.size, settings.drilldown) > 0
+    ]
+    chosen = {t.key for t in sorted(candidates, key=lambda t: -t.size)[: settings.drilldown.auto_max_parents]}
+    topics = {
+        key: TopicDecision(label=d.label, status=d.status, merged_into=d.merged_into,
+                           drill_down=key in chosen and d.status == "kept", note=d.note)
+        for key, d in mapping.topics.items()
+    }
+    return mapping.with_meta(topics=topics)
+
+
+def run_labels(store: ArtifactStore, run_id: str, settings: Settings) -> pd.DataFrame:
+    """Write the final labels (Parquet and CSV) from every approved layer."""
+    records = store.read_parquet(records_key(run_id))
+    ids = records[settings.input.id_column].astype(str).tolist()
+    labels = current_labels(store, run_id, ids)
+    store.write_parquet(labels_key(run_id), labels)
+    store.write_bytes(labels_key(run_id, "csv"), labels.to_csv(index=False).encode("utf-8"))
+    store.write_json(f"runs/{run_id}/labels/tree.json", current_tree(store, run_id, labels))
+    return labels
+
+
+def approved_layers(store: ArtifactStore, run_id: str) -> list[tuple[LayerResult, Mapping]]:
+    """Each fitted layer with its approved mapping, from layer 1 down as far as approvals go."""
+    layers = []
+    for layer in (1, 2, 3):
+        mapping = load_approved(store, run_id, layer)
+        if mapping is None or not store.exists(f"{layer_prefix(run_id, layer)}/topics.json"):
+            break
+        layers.append((load_layer(store, run_id, layer), mapping))
+    return layers
+
+
+def current_labels(store: ArtifactStore, run_id: str, ids: list[str]) -> pd.DataFrame:
+    """Labels from the layers approved so far (all of them once the run is complete)."""
+    return final_labels(ids, approved_layers(store, run_id))
+
+
+def current_tree(store: ArtifactStore, run_id: str, labels: pd.DataFrame) -> dict:
+    """The curated topic tree (JSON-ready) of the layers approved so far."""
+    return topic_tree(approved_layers(store, run_id), labels)
+
+
+def model_prefix(run_id: str) -> str:
+    return f"runs/{run_id}/model"
+
+
+def run_model(store: ArtifactStore, run_id: str, settings: Settings, holdout: float = 0.2) -> dict:
+    """Build the inference model from the final labels; report its agreement on held-out documents.
+
+    It is fitted once on 80% of the labelled documents to measure agreement with the curated labels
+    on the other 20%, then refitted on all of them; the saved model carries that measurement.
+    """
+    from backend.topics.inference_model import agreement, fit_inference_model
+
+    docs = store.read_parquet(docs_key(run_id), columns=["id"])
+    ids = docs["id"].astype(str).to_numpy()
+    embeddings = load_embeddings(store, run_id, settings)
+    labels = store.read_parquet(labels_key(run_id))
+    name = make_embedder(settings.embedding).name
+    order = np.random.default_rng(settings.seed).permutation(len(ids))
+    cut = int(len(ids) * (1 - holdout))
+    train, test = order[:cut], order[cut:]
+    measured = agreement(fit_inference_model(labels, ids[train], embeddings[train], name), labels, ids[test],
+                         embeddings[test]) if len(test) else {}
+    state_key = embedder_state_key(run_id, name)
+    model = fit_inference_model(labels, ids, embeddings, name,
+                                {"run_id": run_id, "trained_on": len(ids), "holdout": measured,
+                                 "embedding": settings.embedding.model},
+                                store.read_bytes(state_key) if store.exists(state_key) else None)
+    model.save(store, model_prefix(run_id))
+    return measured

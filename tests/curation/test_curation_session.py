@@ -1,0 +1,106 @@
+"""Saving without losing anything: drafts, conditional saves, conflicts and replay, on both stores."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from backend.curation.operations import Discard, Merge, Rename
+from backend.curation.session import CurationSession
+from backend.errors import MappingError, SaveConflictError
+from backend.curation.versions import load_version, version_numbers
+from backend.store.local import LocalStore
+from backend.runs.runner import LocalRunner
+
+
+@pytest.fixture(params=["local", "s3"])
+def waiting_run(request, tmp_path, fast_settings, sample_records):
+    """A run waiting at layer 1, on a folder or on S3 (moto)."""
+    store = LocalStore(tmp_path / "store") if request.param == "local" else request.getfixturevalue("s3_store")
+    LocalRunner(store).start(sample_records, fast_settings, "run")
+    return store
+
+
+def test_save_creates_a_new_version_and_clears_the_draft(waiting_run):
+    session = CurationSession(waiting_run, "run", 1, "ana")
+    session.apply(Rename(topic="0", label="Invoices"))
+    assert waiting_run.exists(session.draft_key)
+    saved = session.save()
+    assert saved.version == 2 and saved.parent_version == 1 and saved.created_by == "ana"
+    assert load_version(waiting_run, "run", 1).topics["0"].label == "Invoices"
+    assert not session.unsaved
+    with pytest.raises(MappingError, match="Nothing to save"):
+        session.save()
+
+
+def test_a_closed_browser_loses_nothing(waiting_run):
+    first = CurationSession(waiting_run, "run", 1, "ana")
+    first.apply(Rename(topic="0", label="Invoices"))
+    first.apply(Merge(topics=("1", "2")))
+    first.undo()
+    reopened = CurationSession(waiting_run, "run", 1, "ana")
+    assert [op.kind for op in reopened.unsaved] == ["rename"]
+    assert reopened.history.can_redo
+    reopened.redo()
+    assert reopened.mapping.topics["2"].status == "merged"
+
+
+def test_two_writers_one_loses_cleanly_and_replays(waiting_run):
+    ana = CurationSession(waiting_run, "run", 1, "ana")
+    ben = CurationSession(waiting_run, "run", 1, "ben")
+    ana.apply(Merge(topics=("1", "2")))
+    ben.apply(Rename(topic="2", label="Chatbots"))  # renames a topic ana merges away
+    ben.apply(Rename(topic="3", label="Forecasting"))
+    ana.save()
+    with pytest.raises(SaveConflictError, match="ana saved version 2") as conflict:
+        ben.save()
+    assert conflict.value.latest_version == 2
+    assert len(ben.unsaved) == 2  # nothing lost
+    conflicts = ben.rebase()
+    assert [c.operation.label for c in conflicts] == ["Chatbots"]
+    assert "merged into 1" in conflicts[0].problem
+    saved = ben.save()
+    assert saved.version == 3
+    assert saved.topics["2"].status == "merged" and saved.topics["3"].label == "Forecasting"
+    assert version_numbers(waiting_run, "run", 1) == [1, 2, 3]
+
+
+def test_a_draft_from_an_older_version_waits_for_rebase(waiting_run):
+    ben = CurationSession(waiting_run, "run", 1, "ben")
+    ben.apply(Discard(topic="4"))
+    ana = CurationSession(waiting_run, "run", 1, "ana")
+    ana.apply(Rename(topic="0", label="Invoices"))
+    ana.save()
+    reopened = CurationSession(waiting_run, "run", 1, "ben")
+    assert reopened.base_version == 2 and not reopened.unsaved
+    assert [op.kind for op in reopened.stale_draft] == ["discard"]
+    assert reopened.rebase() == []
+    assert reopened.mapping.topics["4"].status == "discarded"
+    assert reopened.mapping.topics["0"].label == "Invoices"
+
+
+def test_concurrent_saves_have_exactly_one_winner(tmp_path, fast_settings, sample_records):
+    store = LocalStore(tmp_path / "store")
+    LocalRunner(store).start(sample_records, fast_settings, "run")
+    sessions = [CurationSession(store, "run", 1, f"user{i}") for i in range(6)]
+    for i, session in enumerate(sessions):
+        session.apply(Rename(topic="0", label=f"Label {i}"))
+    outcomes: list[str] = []
+
+    def save(session: CurationSession) -> None:
+        try:
+            session.save()
+            outcomes.append("saved")
+        except SaveConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=save, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict"] * 5 + ["saved"]
+    assert version_numbers(store, "run", 1) == [1, 2]
+    losers = [s for s in sessions if s.unsaved]
+    assert len(losers) == 5 and all(len(s.unsaved) == 1 for s in losers)
