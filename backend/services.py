@@ -17,21 +17,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backend.curation.diff import MappingDiff, diff
+from backend.curation.labels import label_counts
+from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
+from backend.curation.session import CurationSession
+from backend.curation.versions import load_version
+from backend.errors import CuratorError
 from backend.runs import decisions
 from backend.runs.approvals import Approval, load_approval
 from backend.runs.callbacks import CallbackClient
-from backend.curation.diff import MappingDiff, diff
-from backend.curation.session import CurationSession
-from backend.errors import CuratorError, RunStateError
-from backend.text.input_data import read_table
-from backend.curation.labels import label_counts
-from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
-from backend.curation.versions import load_version
-from backend.runs.runner import LocalRunner
 from backend.runs.record import RunRecord, list_run_ids, load_run
+from backend.runs.runner import LocalRunner
+from backend.runs.steps import current_labels, current_tree
 from backend.settings import Settings
-from backend.runs.steps import current_labels, current_tree, records_key
 from backend.store import ArtifactStore
+from backend.store.layout import mapping_prefix, progress_key, records_key
+from backend.text.input_data import read_table
+from backend.topics.layer_result import is_fitted, load_layer
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: 
 
 
 def progress(store: ArtifactStore, run_id: str) -> dict | None:
-    key = f"runs/{run_id}/progress.json"
+    key = progress_key(run_id)
     return store.read_json(key) if store.exists(key) else None
 
 
@@ -105,7 +107,7 @@ class StoreProgress:
         if fraction not in (0.0, 1.0) and now - self._last < self.interval:
             return
         self._last = now
-        self.store.write_json(f"runs/{self.run_id}/progress.json",
+        self.store.write_json(progress_key(self.run_id),
                               {"stage": stage, "fraction": round(float(fraction), 3), "at": time.time()})
 
 
@@ -147,8 +149,6 @@ def approval_summary(store: ArtifactStore, run_id: str) -> ApprovalSummary | Non
     counts["drill_down"] = len(mapping.drill_down_topics)
     problem = None
     try:
-        from backend.topics.layer_result import load_layer
-
         validate(mapping, load_layer(store, run_id, approval.layer), run_id)
     except CuratorError as exc:
         problem = exc.problem
@@ -158,8 +158,7 @@ def approval_summary(store: ArtifactStore, run_id: str) -> ApprovalSummary | Non
 # Layers and curation ------------------------------------------------------------------------
 
 def fitted_layers(store: ArtifactStore, run_id: str) -> list[int]:
-    return [n for n in (1, 2, 3) if store.exists(f"runs/{run_id}/layer{n}/topics.json")
-            and store.list(f"runs/{run_id}/mapping/layer{n}")]
+    return [n for n in (1, 2, 3) if is_fitted(store, run_id, n) and store.list(mapping_prefix(run_id, n))]
 
 
 def topics_table(session: CurationSession) -> pd.DataFrame:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import SettingsError
+from backend.store.base import ArtifactStore
+from backend.store.layout import run_key
 
 DEFAULT_TEXT_COLUMNS = (
     "opportunity_name",
@@ -228,6 +230,11 @@ class Settings:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def run_settings(store: ArtifactStore, run_id: str) -> Settings:
+    """The settings a run was started with, as its record keeps them (read without the run domain)."""
+    return settings_from_dict(store.read_json(run_key(run_id))["settings"])
 
 
 def settings_from_dict(data: dict[str, Any]) -> Settings:

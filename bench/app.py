@@ -27,14 +27,15 @@ sys.path.insert(0, str(ROOT))
 
 def build_run(store_dir: Path, n_docs: int, n_topics: int = 20, seed: int = 0) -> None:
     """A run waiting at layer 1, with every artifact the app reads, without fitting a model."""
-    from backend.topics.layer_result import LayerResult, Topic, save_layer
     from backend.curation.mapping import initial_mapping
     from backend.curation.versions import save_version
     from backend.runs.record import create_run, load_run, save_run
-    from backend.text.sample_data import generate_opportunities
+    from backend.runs.steps import open_curation, save_doc_terms, store_input
     from backend.settings import Settings
-    from backend.runs.steps import docs_key, open_curation, save_doc_terms, store_input
+    from backend.store.layout import docs_key
     from backend.store.local import LocalStore
+    from backend.text.sample_data import generate_opportunities
+    from backend.topics.layer_result import LayerResult, Topic, save_layer
 
     store = LocalStore(store_dir)
     rng = np.random.default_rng(seed)

@@ -31,10 +31,10 @@ def measure(size: int, seed: int) -> dict:
     from sklearn.metrics import normalized_mutual_info_score
 
     from backend.runs.record import load_run
-    from backend.text.sample_data import generate_opportunities
+    from backend.runs.runner import LocalRunner
     from backend.settings import settings_from_dict
     from backend.store.local import LocalStore
-    from backend.runs.runner import LocalRunner
+    from backend.text.sample_data import generate_opportunities
 
     started = time.perf_counter()
     records = generate_opportunities(size, seed=seed)

@@ -44,8 +44,8 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
         frame = pd.read_csv(path, keep_default_na=False)
         return frame["text"].tolist(), frame["label_l1"], None
     if name in {"generated", "20ng"}:
-        from backend.text.preprocess import preprocess
         from backend.settings import settings_from_dict
+        from backend.text.preprocess import preprocess
 
         if name == "generated":
             from backend.text.sample_data import generate_opportunities
@@ -77,8 +77,8 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
 
 
 def embed(texts: list[str]) -> np.ndarray:
-    from backend.text.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
     from backend.store.local import LocalStore
+    from backend.text.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
 
     embedder = SentenceTransformerEmbedder("minilm")
     vectors, _ = embed_texts(texts, embedder, EmbeddingCache(LocalStore(CACHE), embedder.name))

@@ -41,13 +41,12 @@ def corpus(size: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
 
 
 def measure(size: int) -> dict:
+    import bertopic  # noqa: F401  (imported before timing: it costs seconds on its own)
     from memory import PeakMemory
 
     from backend.curation.keywords import KeywordIndex
-    from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer
     from backend.settings import LayerSettings
-
-    import bertopic  # noqa: F401  (imported before timing: it costs seconds on its own)
+    from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer
 
     warnings.simplefilter("ignore")
     texts, embeddings = corpus(size)
@@ -79,10 +78,10 @@ def measure(size: int) -> dict:
 
 
 def embedding_rate(n: int = 2000) -> float:
+    from backend.settings import Settings
     from backend.text.embeddings import SentenceTransformerEmbedder
     from backend.text.preprocess import preprocess
     from backend.text.sample_data import generate_opportunities
-    from backend.settings import Settings
 
     texts = preprocess(generate_opportunities(n, seed=1), Settings()).docs["text_embed"].tolist()
     embedder = SentenceTransformerEmbedder()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.loaders import curation_session
+from app.plots import document_map, hierarchy, keyword_bars, sample_for_map, selected_ids
 from app.state import settings, store
 from app.widgets import choose_layer, page_start, user_errors
 from backend import services
-from app.plots import document_map, hierarchy, keyword_bars, sample_for_map, selected_ids
 
 user, run_id = page_start("Layer explorer")
 layer = choose_layer(services.fitted_layers(store(), run_id))

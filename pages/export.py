@@ -7,10 +7,10 @@ import json
 
 import streamlit as st
 
+from app.plots import documents_per_use_case
 from app.state import store
 from app.widgets import page_start, user_errors
 from backend import services
-from app.plots import documents_per_use_case
 
 _, run_id = page_start("Export")
 with user_errors():

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from app.plots import run_steps_dot
 from app.state import selected_run, settings, store, user_sidebar
 from app.widgets import guarded, show_messages, user_errors
 from backend import services
-from app.plots import run_steps_dot
 from backend.runs.record import load_run
 
 st.title("Runs & approvals")

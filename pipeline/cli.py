@@ -166,7 +166,8 @@ def _runner(store: ArtifactStore, auto_approve: bool, user: str):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from backend.runs.record import load_run, run_key
+    from backend.runs.record import load_run
+    from backend.store.layout import run_key
 
     store = open_store(args.store)
     with _runner(store, args.auto_approve, _user()) as runner:
@@ -213,8 +214,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    from backend.runs.decisions import approve
     from backend.curation.mapping import mapping_from_json
+    from backend.runs.decisions import approve
 
     store = open_store(args.store)
     mapping = None
@@ -268,7 +269,8 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from backend.runs.record import load_run
-    from backend.runs.steps import current_labels, labels_key, records_key
+    from backend.runs.steps import current_labels
+    from backend.store.layout import labels_key, records_key
 
     store = open_store(args.store)
     record = load_run(store, args.run_id)
@@ -339,14 +341,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from backend.errors import RunStateError
-    from backend.runs.steps import model_prefix
+    from backend.store.layout import model_prefix
+    from backend.topics.inference_model import InferenceModel
     from pipeline.inference import CSV, JSON, LoadedModel, input_fn, output_fn, predict_fn
 
     store = open_store(args.store)
-    if not store.exists(f"{model_prefix(args.run_id)}/model.json"):
+    if not InferenceModel.is_saved(store, model_prefix(args.run_id)):
         raise RunStateError(f"Run {args.run_id} has no model yet.", "Finish the run (approve every layer) first.")
-    from backend.topics.inference_model import InferenceModel
-
     model = InferenceModel.load(store, model_prefix(args.run_id))
     loaded = LoadedModel(model, model.embedder())
     if args.text:
@@ -414,9 +415,10 @@ def _settings(args: argparse.Namespace, **overrides: object) -> Settings:
 
 def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:
     """The bundled sample: generated once (deterministically) and kept in the store."""
+    from backend.store.layout import sample_key
     from backend.text.sample_data import generate_opportunities
 
-    key = f"samples/opportunities-{settings.sample_size}-seed{settings.seed}.csv"
+    key = sample_key(settings.sample_size, settings.seed)
     if not store.exists(key):
         print(f"Generating the sample data ({settings.sample_size} records) into {store.uri(key)} ...", file=sys.stderr)
         frame = generate_opportunities(settings.sample_size, seed=settings.seed)
@@ -427,7 +429,7 @@ def _sample_records(store: ArtifactStore, settings: Settings) -> pd.DataFrame:
 def _print_outcome(store: ArtifactStore, run_id: str, header: bool = True) -> None:
     from backend.runs.approvals import load_approval
     from backend.runs.record import load_run
-    from backend.runs.steps import labels_key
+    from backend.store.layout import labels_key
 
     record = load_run(store, run_id)
     if header:

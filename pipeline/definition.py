@@ -26,14 +26,14 @@ import os
 from types import SimpleNamespace
 from typing import Any
 
+from backend.errors import SettingsError
 from backend.runs.callbacks import callback_step_name
 from backend.runs.decisions import OUTPUT_NAME
-from backend.errors import SettingsError
 from backend.settings import Settings
+from backend.store.layout import DOCS, JOBS, RUNS, SHARDS, mapping_folder
 from pipeline.aws_limits import definition_problems
 from pipeline.job_settings import settings_uri
-from pipeline.steps.container import RECORDS, SHARDS
-
+from pipeline.steps.container import RECORDS_PATH, SHARDS_PATH
 
 
 def get_pipeline(settings: Settings) -> Any:
@@ -76,7 +76,7 @@ def get_pipeline(settings: Settings) -> Any:
     )
     store = sm.store.rstrip("/")
     run_id = ExecutionVariables.PIPELINE_EXECUTION_ID
-    run_prefix = Join(on="/", values=[store, "runs", run_id])
+    run_prefix = Join(on="/", values=[store, RUNS, run_id])
     settings_object = settings_uri(settings)
     # The jobs' S3 client finds the store's region without guessing.
     environment = {"AWS_DEFAULT_REGION": sm.region}
@@ -88,10 +88,10 @@ def get_pipeline(settings: Settings) -> Any:
                           max_runtime_in_seconds=sm.max_runtime_seconds)
     preprocess = ProcessingStep(name="Preprocess", step_args=processor.run(
         inputs=[ProcessingInput(input_name="records", s3_input=ProcessingS3Input(
-            s3_uri=p.input_data, local_path=RECORDS, s3_data_type="S3Prefix",
+            s3_uri=p.input_data, local_path=RECORDS_PATH, s3_data_type="S3Prefix",
             s3_input_mode="File", s3_data_distribution_type="ShardedByS3Key"))],
         outputs=[ProcessingOutput(output_name="shards", s3_output=ProcessingS3Output(
-            s3_uri=Join(on="/", values=[store, "shards", run_id]), local_path=SHARDS, s3_upload_mode="EndOfJob"))],
+            s3_uri=Join(on="/", values=[store, SHARDS, run_id]), local_path=SHARDS_PATH, s3_upload_mode="EndOfJob"))],
         arguments=["--run-id", run_id, "--settings", settings_object],
     ))
 
@@ -105,7 +105,7 @@ def get_pipeline(settings: Settings) -> Any:
             compute=Compute(instance_type=p.training_type, instance_count=1),
             base_job_name=f"{sm.pipeline_name}-{name.lower()}", environment=environment,
             hyperparameters={"run_id": run_id, "store": store, "settings": settings_object, **hyperparameters},
-            output_data_config=OutputDataConfig(s3_output_path=f"{store}/jobs"),
+            output_data_config=OutputDataConfig(s3_output_path=f"{store}/{JOBS}"),
             stopping_condition=StoppingCondition(max_runtime_in_seconds=sm.max_runtime_seconds),
         )
         step = TrainingStep(name=name, step_args=trainer.train(input_data_config=[data]))
@@ -120,8 +120,8 @@ def get_pipeline(settings: Settings) -> Any:
         return CallbackStep(
             name=callback_step_name(layer), sqs_queue_url=sm.callback_queue_url, depends_on=[trained],
             inputs={"run_id": run_id, "layer": str(layer), "model_artifacts": trained.properties.ModelArtifacts.S3ModelArtifacts,
-                    "documents": Join(on="/", values=[run_prefix, "preprocess", "docs.parquet"]),
-                    "mapping_versions": Join(on="/", values=[run_prefix, "mapping", f"layer{layer}"])},
+                    "documents": Join(on="/", values=[run_prefix, DOCS]),
+                    "mapping_versions": Join(on="/", values=[run_prefix, mapping_folder(layer)])},
             outputs=[CallbackOutput(output_name=OUTPUT_NAME)],
         )
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from backend.text.embeddings import Embedder
 from backend.errors import CuratorError
-from backend.topics.inference_model import InferenceModel
 from backend.store.local import LocalStore
+from backend.text.embeddings import Embedder
+from backend.topics.inference_model import InferenceModel
 
 BATCH_SIZE = 256
 JSON = "application/json"

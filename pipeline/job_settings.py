@@ -14,8 +14,7 @@ import json
 from backend.errors import AlreadyExistsError, SettingsError, StoreError
 from backend.settings import Settings, settings_from_dict
 from backend.store import ArtifactStore, open_store
-
-PREFIX = "settings"
+from backend.store.layout import settings_object_key
 
 
 def settings_json(settings: Settings) -> str:
@@ -23,8 +22,7 @@ def settings_json(settings: Settings) -> str:
 
 
 def settings_key(settings: Settings) -> str:
-    digest = hashlib.sha256(settings_json(settings).encode("utf-8")).hexdigest()[:32]  # 128 bits
-    return f"{PREFIX}/{digest}.json"
+    return settings_object_key(hashlib.sha256(settings_json(settings).encode("utf-8")).hexdigest()[:32])  # 128 bits
 
 
 def settings_uri(settings: Settings) -> str:

@@ -1,52 +1,149 @@
-"""The house rules that keep the layers apart (DESIGN.md), checked on the source."""
+"""The house rules (DESIGN.md), checked on the source with ``ast``: every import, at module level or
+inside a function, must run downward, and no modules may import each other in a circle.
+
+    pages -> app -> services -> runs -> curation -> topics -> text -> store / settings / errors / clock
+
+``pipeline/`` is the edge: it may use any of backend/, but nothing in backend/, app/ or pages/
+imports it.
+"""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Each room's level: a module may import its own room and rooms below it, never one above.
+LEVELS = {
+    "backend.errors": 0, "backend.settings": 0, "backend.clock": 0, "backend.store": 0,
+    "backend.text": 1, "backend.topics": 2, "backend.curation": 3, "backend.runs": 4, "backend.services": 5,
+    "app": 6, "pages": 7, "pipeline": 8,
+}
 BOTO_ADAPTERS = {"backend/store/s3.py", "backend/runs/callbacks.py"}
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
-    for node in ast.walk(tree):
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports (``from a.b import c`` counts as a.b and, when it is one, a.b.c)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
 
 
-def files(folder: str) -> list[Path]:
-    return sorted((ROOT / folder).rglob("*.py"))
+def ours() -> dict[str, Path]:
+    files = [p for folder in ("backend", "app", "pages", "pipeline") for p in (ROOT / folder).rglob("*.py")]
+    return {module_name(p): p for p in files}
+
+
+def level(module: str) -> int | None:
+    room = next((r for r in sorted(LEVELS, key=len, reverse=True) if module == r or module.startswith(r + ".")), None)
+    return LEVELS[room] if room else None
+
+
+def graph() -> dict[str, set[str]]:
+    modules = ours()
+    return {name: {m for m in imports(path) if m in modules} for name, path in modules.items()}
+
+
+def upward_imports(edges: dict[str, set[str]]) -> list[str]:
+    problems = []
+    for source, targets in sorted(edges.items()):
+        for target in sorted(targets):
+            if level(source) is not None and level(target) is not None and level(target) > level(source):
+                problems.append(f"{source} imports {target}, a room above it")
+    return problems
+
+
+def circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in edges.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while (member := stack.pop()) != node:
+                group.append(member)
+            group.append(node)
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_every_module_is_in_a_room():
+    assert [m for m in ours() if level(m) is None and m not in {"backend"}] == []
+
+
+def test_imports_run_downward():
+    problems = upward_imports(graph())
+    assert not problems, "\n".join(problems)
+
+
+def test_no_modules_import_each_other_in_a_circle():
+    found = circles(graph())
+    assert not found, "\n".join(" <-> ".join(group) for group in found)
+
+
+def test_the_guard_catches_what_it_should():
+    """The checks above fail on an upward import or a circle, however the import is written."""
+    fake = {"backend.topics.layer_model": {"backend.runs.record"}, "backend.runs.record": {"backend.topics.layer_model"}}
+    assert upward_imports(fake) == ["backend.topics.layer_model imports backend.runs.record, a room above it"]
+    assert circles(fake) == [["backend.runs.record", "backend.topics.layer_model"]]
 
 
 def test_backend_imports_neither_streamlit_nor_sagemaker_and_boto3_only_in_adapters():
-    for path in files("backend"):
-        modules = imported_modules(path)
+    for name, path in ours().items():
+        if not name.startswith("backend"):
+            continue
+        roots = {m.split(".")[0] for m in imports(path)}
         relative = path.relative_to(ROOT).as_posix()
-        assert not modules & {"streamlit", "sagemaker", "app", "pages", "pipeline"}, relative
+        assert not roots & {"streamlit", "sagemaker", "plotly"}, relative
         if relative not in BOTO_ADAPTERS:
-            assert not modules & {"boto3", "botocore"}, relative
+            assert not roots & {"boto3", "botocore"}, relative
 
 
 def test_pages_talk_to_backend_services_only():
-    for path in files("pages"):
+    for path in (ROOT / "pages").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        assert not imported_modules(path) & {"boto3", "botocore", "pipeline"}, path.name
+        assert not {m.split(".")[0] for m in imports(path)} & {"boto3", "botocore", "pipeline"}, path.name
         assert "open(" not in source and "Path(" not in source, path.name
 
 
-def test_app_never_imports_pages():
-    for path in files("app"):
-        assert "pages" not in imported_modules(path), path.name
+def test_only_the_layout_builds_artifact_keys():
+    """Keys like runs/<id>/... are spelled in backend/store/layout.py and nowhere else."""
+    key = re.compile(r"""f?["'](runs|cache|samples|settings|shards)/""")
+    offenders = [f"{path.relative_to(ROOT)}:{number}" for path in ours().values()
+                 if path.relative_to(ROOT).as_posix() != "backend/store/layout.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if key.search(line) and not line.lstrip().startswith("#")]
+    assert not offenders, "artifact keys built outside backend/store/layout.py: " + ", ".join(offenders)
 
 
 def test_nothing_unpickles_stored_artifacts():
-    for folder in ("backend", "pipeline", "app", "pages"):
-        for path in files(folder):
-            source = path.read_text(encoding="utf-8")
-            assert "pickle.load" not in source and "allow_pickle=True" not in source, path
+    for path in ours().values():
+        source = path.read_text(encoding="utf-8")
+        assert "pickle.load" not in source and "allow_pickle=True" not in source, path

@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from backend.curation.layer_index import LayerIndex
+from backend.curation.mapping import Mapping, TopicDecision, parent_of, sort_key
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Operation, Rename, Split
 from backend.errors import MappingError
-from backend.curation.mapping import Mapping, TopicDecision, parent_of, sort_key
 
 MAX_LABEL = 120
 MAX_NOTE = 2000

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from backend.curation.apply import apply
 from backend.curation.layer_index import LayerIndex
+from backend.curation.mapping import Mapping
 from backend.curation.operations import Operation
 from backend.errors import MappingError
-from backend.curation.mapping import Mapping
 
 
 class History:

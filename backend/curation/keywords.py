@@ -16,8 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from backend.curation.layer_index import LayerIndex
-from backend.topics.layer_model import keyword_counts
 from backend.curation.mapping import Mapping
+from backend.topics.layer_model import keyword_counts
 
 Keywords = list[tuple[str, float]]
 

@@ -36,10 +36,10 @@ from scipy.optimize import linear_sum_assignment
 
 from backend.curation.apply import apply
 from backend.curation.layer_index import LayerIndex
+from backend.curation.mapping import Mapping, sort_key
 from backend.curation.operations import Rename
 from backend.errors import MappingError
 from backend.topics.layer_result import LayerResult
-from backend.curation.mapping import Mapping, sort_key
 
 TOP_KEYWORDS = 10
 

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from backend.topics.layer_result import LayerResult
 from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, parent_of, sort_key
+from backend.topics.layer_result import PATH_SEPARATOR, LayerResult
 
 NO_TEXT_LABEL = "No text"
-PATH_SEPARATOR = " > "
 LABEL_COLUMNS = [
     "id",
     "layer1_topic", "layer1_label",

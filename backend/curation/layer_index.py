@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from backend.curation.mapping import Mapping, sort_key
 from backend.errors import MappingError
 from backend.topics.layer_result import LayerResult
-from backend.curation.mapping import Mapping, sort_key
 
 DISCARDED = ""  # membership value of documents that belong to no kept topic
 

@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 
 from backend.errors import MappingError
-from backend.topics.layer_result import LayerResult
+from backend.topics.layer_result import UNASSIGNED_LABEL, LayerResult
 
 FORMAT = "topic-curator/mapping"
 SCHEMA_VERSION = 1
-UNASSIGNED_LABEL = "Unassigned/other"
 Status = Literal["kept", "merged", "discarded", "split"]
 
 

@@ -9,11 +9,10 @@ import numpy as np
 from backend.curation.apply import apply
 from backend.curation.keywords import KeywordChange, KeywordIndex, Keywords, keyword_changes
 from backend.curation.layer_index import LayerIndex
+from backend.curation.mapping import Mapping
 from backend.curation.operations import Merge, Split
 from backend.errors import MappingError
 from backend.topics.layer_model import AutoThresholdBirch
-from backend.curation.mapping import Mapping
-
 
 SPLIT_SAMPLE = 5000
 

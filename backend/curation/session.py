@@ -8,22 +8,23 @@ the draft stays and ``rebase`` replays it onto their version, reporting what no 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-import pandas as pd
 from functools import cached_property
 
+import pandas as pd
+
+from backend.clock import now
 from backend.curation.history import History
 from backend.curation.keywords import KeywordIndex, Keywords
 from backend.curation.layer_index import LayerIndex
-from backend.curation.operations import Operation, operation_from_dict
-from backend.errors import MappingError
-from backend.topics.layer_result import LayerResult, load_layer
 from backend.curation.mapping import Mapping
-from backend.curation.versions import load_version, mapping_prefix, save_version
-from backend.runs.record import load_run, now
+from backend.curation.operations import Operation, operation_from_dict
+from backend.curation.versions import load_version, save_version
+from backend.errors import MappingError
+from backend.settings import run_settings
 from backend.store import ArtifactStore
+from backend.store.layout import DOC_TERMS, docs_key, draft_key, layer_key
+from backend.topics.layer_result import LayerResult, load_layer
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class LayerContext:
     @cached_property
     def texts(self) -> pd.Series:
         """Each document's original text, by id (for hovers, tables and search)."""
-        docs = self.store.read_parquet(f"runs/{self.run_id}/preprocess/docs.parquet", columns=["id", "text_raw"])
+        docs = self.store.read_parquet(docs_key(self.run_id), columns=["id", "text_raw"])
         return docs.set_index(docs["id"].astype(str))["text_raw"].reindex(self.index.ids).fillna("")
 
 
@@ -141,8 +142,7 @@ class CurationSession:
 
     @property
     def draft_key(self) -> str:
-        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", self.user) or "anonymous"
-        return f"{mapping_prefix(self.run_id, self.layer)}/drafts/{slug}.json"
+        return draft_key(self.run_id, self.layer, self.user)
 
     def _autosave(self) -> None:
         self.store.write_json(self.draft_key, {
@@ -169,17 +169,14 @@ class CurationSession:
         self.stale_draft = operations
 
 
-def doc_terms_key(run_id: str, layer: int) -> str:
-    return f"runs/{run_id}/layer{layer}/doc_terms.npz"
-
-
-def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, layer: int | None = None) -> KeywordIndex:
+def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, layer: int) -> KeywordIndex:
     """Document-term counts of a layer's documents: stored at fit time, else built from the texts."""
-    if layer is not None and store.exists(doc_terms_key(run_id, layer)):
-        stored = KeywordIndex.from_bytes(store.read_bytes(doc_terms_key(run_id, layer)))
+    key = layer_key(run_id, layer, DOC_TERMS)
+    if store.exists(key):
+        stored = KeywordIndex.from_bytes(store.read_bytes(key))
         if stored.doc_term.shape[0] == len(index):
             return stored
-    docs = store.read_parquet(f"runs/{run_id}/preprocess/docs.parquet")
+    docs = store.read_parquet(docs_key(run_id))
     texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(index.ids).fillna("")
-    settings = load_run(store, run_id).typed_settings.layer
+    settings = run_settings(store, run_id).layer
     return KeywordIndex.from_texts(texts.tolist(), settings.ngram_range, settings.min_df)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from backend.errors import AlreadyExistsError, RunStateError, SaveConflictError
+from backend.clock import now
 from backend.curation.mapping import Mapping, mapping_from_dict
-from backend.runs.record import now
+from backend.errors import AlreadyExistsError, RunStateError, SaveConflictError
 from backend.store import ArtifactStore
 from backend.store.layout import approved_key, mapping_prefix, version_key
 
@@ -81,3 +81,13 @@ def write_approved(store: ArtifactStore, mapping: Mapping, approved_by: str) -> 
             "Nothing to do: the run has already moved on.",
         ) from None
     return approved
+
+
+def require_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping:
+    mapping = load_approved(store, run_id, layer)
+    if mapping is None:
+        raise RunStateError(
+            f"Layer {layer} of run {run_id} is not approved yet.",
+            f"Approve it first: topic-curator approve {run_id}",
+        )
+    return mapping

@@ -4,28 +4,28 @@ Locally a curate step records one here and the run stops; on SageMaker the same 
 from the CallbackStep's SQS message. Either way the app and the CLI see one inbox.
 
 An approval is answered once per token: the answer is first *claimed* with a conditional write
-(``approvals/answers/<step>.<token>.json``), so two clicks, two tabs, or an Approve and a Reject
+(``answers/<step>.<token>.json``), so two clicks, two tabs, or an Approve and a Reject
 at the same moment leave exactly one answer; the approval's status changes only once that answer
 has taken effect (on SageMaker: once SageMaker accepted it).
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from backend.clock import now
 from backend.errors import AlreadyExistsError, RunStateError
-from backend.runs.record import list_run_ids, now
+from backend.runs.record import list_run_ids
 from backend.store import ArtifactStore
+from backend.store.layout import answer_key, approval_key, approvals_prefix, is_approval_key, resume_key
 
 # "closed": SageMaker no longer waits for an answer (the execution stopped or was answered elsewhere).
 ApprovalStatus = Literal["pending", "approved", "rejected", "closed"]
 Decision = Literal["approved", "rejected"]
 TOKEN_ALPHABET = string.ascii_letters + string.digits
-APPROVAL_FILE = re.compile(r"^runs/[^/]+/approvals/[^/]+\.json$")
 
 
 @dataclass
@@ -77,18 +77,6 @@ class Answer:
     def describe(self) -> str:
         what = f"version {self.mapping_version}" if self.decision == "approved" else f"reason {self.reason!r}"
         return f"{self.decision} ({what}) by {self.by} at {self.at}"
-
-
-def approval_key(run_id: str, step: str) -> str:
-    return f"runs/{run_id}/approvals/{step}.json"
-
-
-def answer_key(run_id: str, step: str, token: str) -> str:
-    return f"runs/{run_id}/approvals/answers/{step}.{token}.json"
-
-
-def resume_key(run_id: str, step: str, token: str) -> str:
-    return f"runs/{run_id}/approvals/answers/{step}.{token}.resumed"
 
 
 def new_token() -> str:
@@ -162,8 +150,8 @@ def pending_approvals(store: ArtifactStore) -> list[Approval]:
     """Every approval still waiting, oldest first, across all runs in the store."""
     found = []
     for run_id in list_run_ids(store):
-        for key in store.list(f"runs/{run_id}/approvals"):
-            if APPROVAL_FILE.match(key):
+        for key in store.list(approvals_prefix(run_id)):
+            if is_approval_key(key):
                 approval = Approval(**store.read_json(key))
                 if approval.status == "pending":
                     found.append(approval)

@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backend.runs.approvals import Approval
 from backend.errors import CuratorError
+from backend.runs.approvals import Approval
 
 TOKEN = re.compile(r"^[A-Za-z0-9]{10}$")
 ARN_REGION = re.compile(r"^arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):\d{12}:pipeline/")

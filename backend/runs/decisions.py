@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from backend.clock import now
+from backend.errors import RunStateError
 from backend.runs.approvals import (
     Answer,
     Approval,
-    approval_key,
     claim_answer,
     claim_resume,
     load_answer,
@@ -28,10 +29,9 @@ from backend.runs.approvals import (
     record_decision,
 )
 from backend.runs.callbacks import MAX_REASON, AnsweredElsewhere, CallbackClient, CallbackGone
-from backend.errors import RunStateError
-from backend.runs.record import RunRecord, load_run, now, save_run
+from backend.runs.record import RunRecord, load_run, save_run
 from backend.settings import Settings
-from backend.store.layout import version_key
+from backend.store.layout import approval_key, version_key
 
 if TYPE_CHECKING:
     from backend.curation.mapping import Mapping
@@ -160,9 +160,9 @@ def _waiting(store, run_id: str, layer: int | None) -> tuple[RunRecord, Approval
 
 def _mapping_to_approve(store, approval: Approval, claimed: Answer | None, version: int | None,
                         mapping: Mapping | None, user: str) -> Mapping:
-    from backend.topics.layer_result import load_layer
     from backend.curation.mapping import validate
     from backend.curation.versions import load_version, save_version
+    from backend.topics.layer_result import load_layer
 
     run_id, layer = approval.run_id, approval.layer
     result = load_layer(store, run_id, layer)

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backend.runs.approvals import Approval, approval_key, load_approval, pending_approvals, save_approval
+from backend.errors import CuratorError
+from backend.runs.approvals import Approval, load_approval, pending_approvals, save_approval
 from backend.runs.callbacks import TOKEN, CallbackClient
 from backend.runs.decisions import answer_for_system
-from backend.errors import CuratorError
-from backend.runs.record import RunRecord, StepState, load_run, run_key, save_run, step_names
+from backend.runs.record import RunRecord, StepState, load_run, save_run, step_names
 from backend.settings import Settings
 from backend.store import ArtifactStore
+from backend.store.layout import approval_key, run_key
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from backend.clock import now
 from backend.errors import RunStateError, StoreError
 from backend.settings import Settings, settings_from_dict
 from backend.store import ArtifactStore
+from backend.store.layout import RUNS, run_ids, run_key
 
 StepStatus = Literal["pending", "running", "done", "waiting", "skipped", "failed", "rejected"]
 RunStatus = Literal["running", "waiting", "completed", "failed", "rejected"]
@@ -77,10 +79,6 @@ class RunRecord:
         return cls(**data)
 
 
-def run_key(run_id: str) -> str:
-    return f"runs/{run_id}/run.json"
-
-
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
@@ -121,11 +119,7 @@ def save_run(store: ArtifactStore, record: RunRecord) -> None:
 
 def list_run_ids(store: ArtifactStore) -> list[str]:
     try:
-        keys = store.list("runs")
+        keys = store.list(RUNS)
     except StoreError:
         return []
-    return sorted({k.split("/")[1] for k in keys if k.endswith("/run.json") and k.count("/") == 2})
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return run_ids(keys)

@@ -20,15 +20,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from backend.clock import now
+from backend.curation.versions import load_version
+from backend.errors import CuratorError, RunStateError
 from backend.runs import steps
 from backend.runs.decisions import approve
-from backend.errors import CuratorError, RunStateError
-from backend.text.input_data import read_table, validate_table
-from backend.topics.layer_result import load_layer
-from backend.curation.versions import load_version
-from backend.runs.record import RunRecord, create_run, load_run, now, save_run
+from backend.runs.record import RunRecord, create_run, load_run, save_run
 from backend.settings import Settings
 from backend.store import ArtifactStore
+from backend.text.input_data import read_table, validate_table
+from backend.topics.layer_result import load_layer
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]

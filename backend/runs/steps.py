@@ -13,37 +13,37 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from backend.runs.approvals import Approval, record_pending
-from backend.text.embeddings import EmbeddingCache, embed_texts, make_embedder
-from backend.errors import InputDataError, RunStateError
+from backend.curation.keywords import KeywordIndex
 from backend.curation.labels import final_labels, topic_tree
-from backend.topics.layer_result import LayerResult, layer_prefix, load_layer, save_layer
-from backend.topics.layers import fit_layer, fit_sublayer, model_key, n_subtopics, save_bertopic
 from backend.curation.mapping import Mapping, TopicDecision, drill_down_rows, initial_mapping
-from backend.curation.versions import load_approved, mapping_prefix, save_version
-from backend.text.preprocess import preprocess
+from backend.curation.versions import load_approved, require_approved, save_version
+from backend.errors import InputDataError
+from backend.runs.approvals import Approval, record_pending
 from backend.settings import Settings
 from backend.store import ArtifactStore
+from backend.store.layout import (
+    DOC_TERMS,
+    TOPICS,
+    bertopic_prefix,
+    docs_key,
+    embedder_state_key,
+    embeddings_key,
+    labels_key,
+    layer_key,
+    layer_prefix,
+    mapping_prefix,
+    model_prefix,
+    records_key,
+    tree_key,
+)
+from backend.text.embeddings import EmbeddingCache, embed_texts, load_embeddings, make_embedder
+from backend.text.preprocess import preprocess
+from backend.topics.layer_result import LayerResult, load_layer, save_layer
+from backend.topics.layers import fit_layer, fit_sublayer, n_subtopics, save_bertopic
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 SYSTEM_USER = "topic-curator"
-
-
-def records_key(run_id: str) -> str:
-    return f"runs/{run_id}/input/records.parquet"
-
-
-def docs_key(run_id: str) -> str:
-    return f"runs/{run_id}/preprocess/docs.parquet"
-
-
-def embeddings_key(run_id: str, model_name: str) -> str:
-    return f"runs/{run_id}/embeddings/{model_name}.npy"
-
-
-def labels_key(run_id: str, suffix: str = "parquet") -> str:
-    return f"runs/{run_id}/labels/final.{suffix}"
 
 
 def store_input(store: ArtifactStore, run_id: str, records: pd.DataFrame) -> None:
@@ -87,14 +87,6 @@ def run_embed(store: ArtifactStore, run_id: str, settings: Settings, progress: P
     return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
 
 
-def embedder_state_key(run_id: str, model_name: str) -> str:
-    return f"runs/{run_id}/embeddings/{model_name}.state.npz"
-
-
-def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:
-    return store.read_array(embeddings_key(run_id, make_embedder(settings.embedding).name))
-
-
 def run_layer(
     store: ArtifactStore, run_id: str, layer: int, settings: Settings, progress: Progress | None = None
 ) -> LayerResult:
@@ -107,7 +99,7 @@ def run_layer(
             docs["id"].tolist(), docs["text_keywords"].tolist(), embeddings,
             settings.layer.n_topics, settings.layer, progress=progress,
         )
-        save_bertopic(store, model_key(run_id, 1), model, embedder_name)
+        save_bertopic(store, bertopic_prefix(run_id, 1), model, embedder_name)
         doc_terms = (model.doc_term_, model.keyword_vectorizer_.get_feature_names_out())  # counted once
     else:
         doc_terms = None
@@ -116,7 +108,7 @@ def run_layer(
         parents = drill_down_rows(parent_mapping, parent_layer.assignments, docs)
         result = fit_sublayer(
             layer, parents, docs, embeddings, settings.layer, settings.drilldown, progress,
-            on_model=lambda parent, model: save_bertopic(store, model_key(run_id, layer, parent), model, embedder_name),
+            on_model=lambda parent, model: save_bertopic(store, bertopic_prefix(run_id, layer, parent), model, embedder_name),
         )
     save_layer(store, run_id, result)
     save_doc_terms(store, run_id, result, docs, settings, doc_terms)
@@ -131,25 +123,12 @@ def save_doc_terms(store: ArtifactStore, run_id: str, result: LayerResult, docs:
 
     ``counted``: (counts, vocabulary) the layer model already made for exactly these documents.
     """
-    from backend.curation.keywords import KeywordIndex
-    from backend.curation.session import doc_terms_key
-
     if counted is not None:
         index = KeywordIndex(*counted)
     else:
         texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(result.assignments["id"].astype(str))
         index = KeywordIndex.from_texts(texts.fillna("").tolist(), settings.layer.ngram_range, settings.layer.min_df)
-    store.write_bytes(doc_terms_key(run_id, result.layer), index.to_bytes())
-
-
-def require_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping:
-    mapping = load_approved(store, run_id, layer)
-    if mapping is None:
-        raise RunStateError(
-            f"Layer {layer} of run {run_id} is not approved yet.",
-            f"Approve it first: topic-curator approve {run_id}",
-        )
-    return mapping
+    store.write_bytes(layer_key(run_id, result.layer, DOC_TERMS), index.to_bytes())
 
 
 def curate_step_arguments(store: ArtifactStore, run_id: str, layer: int) -> dict:
@@ -197,7 +176,7 @@ def run_labels(store: ArtifactStore, run_id: str, settings: Settings) -> pd.Data
     labels = current_labels(store, run_id, ids)
     store.write_parquet(labels_key(run_id), labels)
     store.write_bytes(labels_key(run_id, "csv"), labels.to_csv(index=False).encode("utf-8"))
-    store.write_json(f"runs/{run_id}/labels/tree.json", current_tree(store, run_id, labels))
+    store.write_json(tree_key(run_id), current_tree(store, run_id, labels))
     return labels
 
 
@@ -206,7 +185,7 @@ def approved_layers(store: ArtifactStore, run_id: str) -> list[tuple[LayerResult
     layers = []
     for layer in (1, 2, 3):
         mapping = load_approved(store, run_id, layer)
-        if mapping is None or not store.exists(f"{layer_prefix(run_id, layer)}/topics.json"):
+        if mapping is None or not store.exists(layer_key(run_id, layer, TOPICS)):
             break
         layers.append((load_layer(store, run_id, layer), mapping))
     return layers
@@ -220,10 +199,6 @@ def current_labels(store: ArtifactStore, run_id: str, ids: list[str]) -> pd.Data
 def current_tree(store: ArtifactStore, run_id: str, labels: pd.DataFrame) -> dict:
     """The curated topic tree (JSON-ready) of the layers approved so far."""
     return topic_tree(approved_layers(store, run_id), labels)
-
-
-def model_prefix(run_id: str) -> str:
-    return f"runs/{run_id}/model"
 
 
 def run_model(store: ArtifactStore, run_id: str, settings: Settings, holdout: float = 0.2) -> dict:

@@ -25,8 +25,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from backend.errors import SettingsError
-from backend.settings import EmbeddingSettings
+from backend.settings import EmbeddingSettings, Settings
 from backend.store import ArtifactStore
+from backend.store.layout import embedding_cache_key, embedding_cache_prefix, embeddings_key
 
 Progress = Callable[[str, float], None]
 
@@ -194,12 +195,17 @@ def make_embedder(settings: EmbeddingSettings, state: bytes | None = None) -> Em
     return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
 
 
+def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:
+    """A run's document vectors, as its embed step stored them."""
+    return store.read_array(embeddings_key(run_id, make_embedder(settings.embedding).name))
+
+
 class EmbeddingCache:
     """Vectors by text hash, stored as plain ``.npz`` shards under ``cache/embeddings/<model>/``."""
 
     def __init__(self, store: ArtifactStore, model_name: str) -> None:
-        self.store = store
-        self.prefix = f"cache/embeddings/{_slug(model_name)}"
+        self.store, self.slug = store, _slug(model_name)
+        self.prefix = embedding_cache_prefix(self.slug)
 
     def lookup(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         wanted = set(hashes)
@@ -217,7 +223,7 @@ class EmbeddingCache:
         shard_id = hashlib.sha1("".join(hashes).encode()).hexdigest()[:16]
         buffer = io.BytesIO()
         np.savez(buffer, hashes=np.array(hashes, dtype="S40"), vectors=vectors.astype(np.float32))
-        self.store.write_bytes(f"{self.prefix}/{shard_id}.npz", buffer.getvalue())
+        self.store.write_bytes(embedding_cache_key(self.slug, shard_id), buffer.getvalue())
 
 
 def embed_texts(

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from backend.errors import InputDataError
+from backend.settings import Settings
 from backend.text import cleaning as tc
 from backend.text.entities import select_entity_remover
-from backend.errors import InputDataError
 from backend.text.input_data import validate_table
 from backend.text.lemmatize import KeywordTextBuilder
-from backend.settings import Settings
 
 logger = logging.getLogger(__name__)
 

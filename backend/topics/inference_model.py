@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from backend.text.embeddings import Embedder, make_embedder
-from backend.curation.labels import PATH_SEPARATOR
-from backend.curation.mapping import UNASSIGNED_LABEL
 from backend.settings import EmbeddingSettings
 from backend.store import ArtifactStore
+from backend.text.embeddings import Embedder, make_embedder
+from backend.topics.layer_result import PATH_SEPARATOR, UNASSIGNED_LABEL
 
 FILES = ("model.json", "centroids.npz", "embedder.npz")  # embedder.npz only for fitted embedders
 FORMAT = "topic-curator/nearest-centroid"
@@ -84,6 +83,10 @@ class InferenceModel:
             "nodes": [{"key": node.key, "array": f"node{i}", "children": node.children}
                       for i, node in enumerate(self.nodes.values())],
         })
+
+    @staticmethod
+    def is_saved(store: ArtifactStore, prefix: str) -> bool:
+        return store.exists(_key(prefix, "model.json"))
 
     @classmethod
     def load(cls, store: ArtifactStore, prefix: str) -> "InferenceModel":

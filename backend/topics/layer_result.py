@@ -1,6 +1,6 @@
 """What a fitted layer leaves behind, as plain data, and how it is stored.
 
-A layer is stored under ``runs/<run_id>/layer<N>/``:
+A layer is stored under ``runs/<run_id>/layer<N>/`` (``backend.store.layout``):
 - ``assignments.parquet``: id, topic, parent, x, y (one row per document in the layer)
 - ``reduced.npy``: the documents' reduced (UMAP) embeddings, row-aligned with assignments
 - ``topics.json``: per topic its size, keywords with scores and representative documents
@@ -20,8 +20,12 @@ import numpy as np
 import pandas as pd
 
 from backend.store import ArtifactStore
+from backend.store.layout import ASSIGNMENTS, REDUCED, TOPICS, layer_key
 
 ASSIGNMENT_COLUMNS = ["id", "topic", "parent", "x", "y"]
+# How a document's place in the curated tree is spelled, wherever labels are made or read.
+UNASSIGNED_LABEL = "Unassigned/other"
+PATH_SEPARATOR = " > "
 
 
 @dataclass(frozen=True)
@@ -80,16 +84,11 @@ class LayerResult:
         return not self.topics
 
 
-def layer_prefix(run_id: str, layer: int) -> str:
-    return f"runs/{run_id}/layer{layer}"
-
-
 def save_layer(store: ArtifactStore, run_id: str, result: LayerResult) -> None:
-    prefix = layer_prefix(run_id, result.layer)
-    store.write_parquet(f"{prefix}/assignments.parquet", result.assignments[ASSIGNMENT_COLUMNS])
-    store.write_array(f"{prefix}/reduced.npy", np.asarray(result.reduced, dtype=np.float32))
+    store.write_parquet(layer_key(run_id, result.layer, ASSIGNMENTS), result.assignments[ASSIGNMENT_COLUMNS])
+    store.write_array(layer_key(run_id, result.layer, REDUCED), np.asarray(result.reduced, dtype=np.float32))
     store.write_json(
-        f"{prefix}/topics.json",
+        layer_key(run_id, result.layer, TOPICS),
         {
             "layer": result.layer,
             "fingerprint": result.fingerprint,
@@ -100,13 +99,15 @@ def save_layer(store: ArtifactStore, run_id: str, result: LayerResult) -> None:
 
 
 def load_layer(store: ArtifactStore, run_id: str, layer: int) -> LayerResult:
-    prefix = layer_prefix(run_id, layer)
-    meta = store.read_json(f"{prefix}/topics.json")
-    assignments = store.read_parquet(f"{prefix}/assignments.parquet")
+    meta = store.read_json(layer_key(run_id, layer, TOPICS))
     return LayerResult(
         layer=layer,
-        assignments=assignments,
+        assignments=store.read_parquet(layer_key(run_id, layer, ASSIGNMENTS)),
         topics={str(t["key"]): Topic.from_dict(t) for t in meta["topics"]},
-        reduced=store.read_array(f"{prefix}/reduced.npy"),
+        reduced=store.read_array(layer_key(run_id, layer, REDUCED)),
         skipped=dict(meta.get("skipped", {})),
     )
+
+
+def is_fitted(store: ArtifactStore, run_id: str, layer: int) -> bool:
+    return store.exists(layer_key(run_id, layer, TOPICS))

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend.topics.layer_model import LayerModel, document_coordinates, layer_model, representative_documents
-from backend.topics.layer_result import LayerResult, Topic, layer_prefix
 from backend.settings import DrillDownSettings, LayerSettings
 from backend.store import ArtifactStore
+from backend.topics.layer_model import LayerModel, document_coordinates, layer_model, representative_documents
+from backend.topics.layer_result import LayerResult, Topic
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -131,8 +131,3 @@ def save_bertopic(store: ArtifactStore, key_prefix: str, model: LayerModel, embe
             folder, serialization="safetensors", save_ctfidf=True, save_embedding_model=embedding_name
         )
         store.upload_folder(folder, key_prefix)
-
-
-def model_key(run_id: str, layer: int, parent: str | None = None) -> str:
-    base = layer_prefix(run_id, layer)
-    return f"{base}/{parent}/model" if parent else f"{base}/model"

@@ -38,12 +38,12 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 from sklearn.model_selection import KFold
 
-from backend.text.embeddings import MINILM, EmbeddingCache, embed_texts, make_embedder
 from backend.errors import CuratorError, InputDataError, SettingsError
-from backend.topics.layer_model import LayerModel, layer_model
-from backend.topics.metrics import npmi_coherence, topic_diversity
 from backend.settings import EmbeddingSettings, LayerSettings, Settings, TuningSettings
 from backend.store import ArtifactStore
+from backend.text.embeddings import MINILM, EmbeddingCache, embed_texts, make_embedder
+from backend.topics.layer_model import LayerModel, layer_model
+from backend.topics.metrics import npmi_coherence, topic_diversity
 
 logger = logging.getLogger(__name__)
 COMPONENTS = ("coherence", "diversity", "balance", "stability")

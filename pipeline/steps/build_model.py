@@ -13,13 +13,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from backend.runs import steps
-from backend.topics.inference_model import FILES
-from backend.topics.layer_result import layer_prefix
 from backend.curation.versions import load_approved, load_version, write_approved
+from backend.runs import steps
 from backend.runs.record import load_run
 from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
+from backend.store.layout import model_prefix
+from backend.store.local import LocalStore
+from backend.topics.inference_model import InferenceModel
+from backend.topics.layer_result import is_fitted
 
 UNCURATED = "automatic (the pipeline has no curate step for this layer)"
 
@@ -30,10 +32,8 @@ def build(store: ArtifactStore, run_id: str, model_dir: Path, settings: Settings
     labels = steps.run_labels(store, run_id, settings)
     measured = steps.run_model(store, run_id, settings)
     model_dir.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        key = f"{steps.model_prefix(run_id)}/{name}"
-        if store.exists(key):
-            (model_dir / name).write_bytes(store.read_bytes(key))
+    model = InferenceModel.load(store, model_prefix(run_id))
+    model.save(LocalStore(model_dir), "")
     print(f"{len(labels)} labels; held-out agreement {measured}", file=sys.stderr)
     return measured
 
@@ -42,8 +42,7 @@ def approve_uncurated_layers(store: ArtifactStore, run_id: str) -> None:
     """A layer fitted below the last approved one without a curate step (``sagemaker.curate_layer3 =
     false``) counts with its fitted topics, as they are."""
     for layer in (2, 3):
-        fitted = store.exists(f"{layer_prefix(run_id, layer)}/topics.json")
-        if fitted and load_approved(store, run_id, layer) is None and load_approved(store, run_id, layer - 1):
+        if is_fitted(store, run_id, layer) and load_approved(store, run_id, layer) is None and load_approved(store, run_id, layer - 1):
             write_approved(store, load_version(store, run_id, layer), UNCURATED)
 
 

@@ -34,8 +34,8 @@ from backend.errors import CuratorError
 
 OPT_ML = Path("/opt/ml")
 # Where the pipeline definition asks SageMaker to put Preprocess's input and take its output.
-RECORDS = "/opt/ml/processing/input/records"
-SHARDS = "/opt/ml/processing/output"
+RECORDS_PATH = "/opt/ml/processing/input/records"
+SHARDS_PATH = "/opt/ml/processing/output"
 MAX_FAILURE_CHARACTERS = 1024  # FailureReason and ExitMessage keep the first 1 KB
 
 

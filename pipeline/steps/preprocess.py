@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from backend.runs import steps
-from backend.text.embeddings import make_embedder
 from backend.errors import SettingsError
-from backend.text.input_data import read_table, validate_table
+from backend.runs import steps
 from backend.settings import Settings
+from backend.store.layout import docs_key, embeddings_key, records_key
 from backend.store.local import LocalStore
+from backend.text.embeddings import make_embedder
+from backend.text.input_data import read_table, validate_table
 from pipeline.job_settings import read_settings
-from pipeline.steps.container import RECORDS, SHARDS, ProcessingJob, run_job
+from pipeline.steps.container import RECORDS_PATH, SHARDS_PATH, ProcessingJob, run_job
 
 
 def preprocess_shard(job: ProcessingJob, run_id: str, settings: Settings) -> int:
@@ -34,7 +35,7 @@ def preprocess_shard(job: ProcessingJob, run_id: str, settings: Settings) -> int
         # Each shard would fit its own TF-IDF space, and the fitted state would stay on this instance.
         raise SettingsError(f"embedding.model = {settings.embedding.model!r} is for local runs only.",
                             "Use a sentence model ('minilm') on SageMaker, or run locally with topic-curator run.")
-    files = sorted(p for p in job.path(RECORDS).rglob("*") if p.is_file())
+    files = sorted(p for p in job.path(RECORDS_PATH).rglob("*") if p.is_file())
     if not files:
         print(f"{job.host}: no input records in this shard, nothing to do", file=sys.stderr)
         return 0
@@ -45,11 +46,11 @@ def preprocess_shard(job: ProcessingJob, run_id: str, settings: Settings) -> int
         steps.store_input(store, run_id, records)
         result = steps.run_preprocess(store, run_id, settings, check_size=False)
         embedded = steps.run_embed(store, run_id, settings)
-        shard = job.path(SHARDS) / job.host
+        shard = job.path(SHARDS_PATH) / job.host
         shard.mkdir(parents=True, exist_ok=True)
-        (shard / "docs.parquet").write_bytes(store.read_bytes(steps.docs_key(run_id)))
-        (shard / "embeddings.npy").write_bytes(store.read_bytes(steps.embeddings_key(run_id, embedded["model"])))
-        (shard / "records.parquet").write_bytes(store.read_bytes(steps.records_key(run_id)))
+        (shard / "docs.parquet").write_bytes(store.read_bytes(docs_key(run_id)))
+        (shard / "embeddings.npy").write_bytes(store.read_bytes(embeddings_key(run_id, embedded["model"])))
+        (shard / "records.parquet").write_bytes(store.read_bytes(records_key(run_id)))
     print(f"{job.host} of {len(job.hosts)}: {result['n_docs']} documents from {len(files)} file(s), "
           f"{embedded['model']}", file=sys.stderr)
     return int(result["n_docs"])

@@ -24,14 +24,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from backend.clock import now
+from backend.curation.mapping import Mapping, mapping_from_json
+from backend.errors import InputDataError
 from backend.runs import steps
 from backend.runs.decisions import settle_from_pipeline
-from backend.text.embeddings import make_embedder
-from backend.errors import InputDataError
-from backend.curation.mapping import Mapping, mapping_from_json
-from backend.runs.record import RunRecord, StepState, create_run, load_run, now, run_key, save_run
+from backend.runs.record import RunRecord, StepState, create_run, load_run, save_run
 from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
+from backend.store.layout import docs_key, embeddings_key, layer_prefix, records_key, run_key
+from backend.text.embeddings import make_embedder
 from pipeline.job_settings import read_settings
 from pipeline.steps.build_model import build
 from pipeline.steps.container import ContractError, TrainingJob, run_job
@@ -66,7 +68,7 @@ def train(job: TrainingJob) -> None:
     job.model_dir.mkdir(parents=True, exist_ok=True)
     (job.model_dir / "layer.json").write_text(json.dumps(
         {"run_id": run_id, "layer": layer, "topics": len(result.topics), "fingerprint": result.fingerprint,
-         "artifacts": store.uri(f"runs/{run_id}/layer{layer}")}))
+         "artifacts": store.uri(layer_prefix(run_id, layer))}))
     print(f"layer {layer}: {len(result.topics)} topics", file=sys.stderr)
 
 
@@ -83,9 +85,9 @@ def combine_shards(store: ArtifactStore, run_id: str, shards: Path, settings: Se
         raise InputDataError(f"{len(repeated)} record id(s) appear in more than one input file, e.g. {repeated[:5]}.",
                              "Give every record one id across all files under InputData.")
     steps.check_enough_documents(len(docs), settings)
-    store.write_parquet(steps.docs_key(run_id), docs)
-    store.write_parquet(steps.records_key(run_id), records)
-    store.write_array(steps.embeddings_key(run_id, make_embedder(settings.embedding).name), vectors)
+    store.write_parquet(docs_key(run_id), docs)
+    store.write_parquet(records_key(run_id), records)
+    store.write_array(embeddings_key(run_id, make_embedder(settings.embedding).name), vectors)
     record = load_run(store, run_id)
     record.input.update({"n_records": len(records), "n_docs": len(docs)})
     record.steps["preprocess"] = StepState("done", detail=f"{len(docs)} documents from {len(folders)} instance(s)")

@@ -10,8 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from backend.runs.runner import LocalRunner
 from backend.runs.record import load_run
+from backend.runs.runner import LocalRunner
 from backend.store.local import LocalStore
 from tests.conftest import FAST_SETTINGS
 

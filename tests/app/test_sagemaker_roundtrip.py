@@ -15,12 +15,12 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from backend.curation.versions import load_approved
 from backend.runs.approvals import pending_approvals
 from backend.runs.decisions import OUTPUT_NAME
 from backend.runs.inbox import poll_queue
-from backend.curation.versions import load_approved
-from backend.runs.runner import LocalRunner
 from backend.runs.record import load_run, save_run
+from backend.runs.runner import LocalRunner
 from backend.store.s3 import S3Store
 from tests.app.conftest import open_app
 

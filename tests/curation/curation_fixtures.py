@@ -7,8 +7,8 @@ import pandas as pd
 
 from backend.curation.keywords import KeywordIndex
 from backend.curation.layer_index import LayerIndex
-from backend.topics.layer_result import LayerResult, Topic
 from backend.curation.mapping import Mapping, initial_mapping
+from backend.topics.layer_result import LayerResult, Topic
 
 WORDS = ["invoice", "chatbot", "forecast", "fraud", "payroll"]
 

@@ -4,9 +4,9 @@ import pytest
 
 from backend.curation.apply import apply, replay
 from backend.curation.layer_index import DISCARDED
+from backend.curation.mapping import mapping_from_dict, validate
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Rename, Split
 from backend.errors import MappingError
-from backend.curation.mapping import mapping_from_dict, validate
 from tests.curation.curation_fixtures import toy_setup
 
 

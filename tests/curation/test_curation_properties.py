@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from backend.curation.apply import replay
 from backend.curation.history import History
 from backend.curation.layer_index import DISCARDED
+from backend.curation.mapping import mapping_from_dict, validate
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Rename, Split
 from backend.errors import MappingError
-from backend.curation.mapping import mapping_from_dict, validate
 from tests.curation.curation_fixtures import toy_setup
 
 RESULT, INDEX, INITIAL, _ = toy_setup(n_topics=5, per_topic=6)

@@ -8,10 +8,10 @@ import pytest
 
 from backend.curation.operations import Discard, Merge, Rename
 from backend.curation.session import CurationSession
-from backend.errors import MappingError, SaveConflictError
 from backend.curation.versions import load_version, version_numbers
-from backend.store.local import LocalStore
+from backend.errors import MappingError, SaveConflictError
 from backend.runs.runner import LocalRunner
+from backend.store.local import LocalStore
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -13,10 +13,10 @@ from backend.curation.label_transfer import (
     raw_profiles,
 )
 from backend.curation.layer_index import LayerIndex
+from backend.curation.mapping import Mapping, TopicDecision, initial_mapping
 from backend.curation.operations import Rename
 from backend.errors import MappingError
 from backend.topics.layer_result import LayerResult, Topic
-from backend.curation.mapping import Mapping, TopicDecision, initial_mapping
 
 DIM = 8
 WORDS = {

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from backend.curation.labels import LABEL_COLUMNS, NO_TEXT_LABEL, final_labels, label_counts
-from backend.topics.layer_result import LayerResult, Topic
 from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, TopicDecision
+from backend.topics.layer_result import LayerResult, Topic
 
 
 def layer(number: int, rows: dict[str, str], parents: dict[str, str | None]) -> LayerResult:

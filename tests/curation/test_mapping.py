@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backend.errors import MappingError, RunStateError, SaveConflictError
-from backend.topics.layer_result import LayerResult, Topic
 from backend.curation.mapping import (
     UNASSIGNED_LABEL,
     TopicDecision,
@@ -20,6 +18,8 @@ from backend.curation.mapping import (
     validate,
 )
 from backend.curation.versions import load_version, save_version, version_numbers, write_approved
+from backend.errors import MappingError, RunStateError, SaveConflictError
+from backend.topics.layer_result import LayerResult, Topic
 
 
 def toy_layer(layer: int = 1, parent: str | None = None) -> LayerResult:

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from backend.errors import CuratorError
-from backend.runs.runner import LocalRunner
 from backend.runs.record import load_run
-from backend.runs.steps import model_prefix
+from backend.runs.runner import LocalRunner
+from backend.store.layout import model_prefix
 from pipeline.cli import main
 from pipeline.inference import input_fn, model_fn, output_fn, predict_fn
 

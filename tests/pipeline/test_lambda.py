@@ -8,7 +8,6 @@ import sys
 import zipfile
 
 import boto3
-import pytest
 
 from pipeline.lambda_package import build
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from backend.text.sample_data import generate_opportunities
-from backend.settings import settings_from_dict
-from backend.runs.steps import labels_key
 from backend.runs.runner import LocalRunner
+from backend.settings import settings_from_dict
+from backend.store.layout import labels_key
+from backend.text.sample_data import generate_opportunities
 
 pytestmark = pytest.mark.slow
 

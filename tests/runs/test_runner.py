@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backend.runs import decisions
-from backend.runs.approvals import load_approval, pending_approvals
-from backend.errors import InputDataError, MappingError, RunStateError
 from backend.curation.mapping import TopicDecision
 from backend.curation.versions import load_approved, load_version
+from backend.errors import InputDataError, MappingError, RunStateError
+from backend.runs import decisions
+from backend.runs.approvals import load_approval, pending_approvals
 from backend.runs.record import load_run, save_run
-from backend.runs.steps import labels_key
 from backend.runs.runner import LocalRunner
 from backend.settings import Settings
+from backend.store.layout import labels_key
 
 
 def approve(runner: LocalRunner, run_id: str, mapping=None, user: str = "ana"):
@@ -190,11 +190,10 @@ def test_a_run_works_the_same_on_s3(s3_store, fast_settings, sample_records):
 def test_layer_one_term_counts_are_reused_from_the_model_and_equal_a_fresh_count(local_store, fast_settings,
                                                                                  sample_records):
     from backend.curation.keywords import KeywordIndex
-    from backend.curation.session import doc_terms_key
-    from backend.runs.steps import docs_key
+    from backend.store.layout import DOC_TERMS, docs_key, layer_key
 
     LocalRunner(local_store).start(sample_records, fast_settings, "terms")
-    stored = KeywordIndex.from_bytes(local_store.read_bytes(doc_terms_key("terms", 1)))
+    stored = KeywordIndex.from_bytes(local_store.read_bytes(layer_key("terms", 1, DOC_TERMS)))
     docs = local_store.read_parquet(docs_key("terms"))
     fresh = KeywordIndex.from_texts(docs["text_keywords"].tolist(), fast_settings.layer.ngram_range,
                                     fast_settings.layer.min_df)

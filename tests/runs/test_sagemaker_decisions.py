@@ -11,15 +11,15 @@ from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
 from backend import services
+from backend.curation.versions import load_approved
+from backend.errors import RunStateError
 from backend.runs import decisions
 from backend.runs.approvals import load_answer, load_approval, pending_approvals
 from backend.runs.callbacks import CallbackClient, CallbackError, CallbackGone, client_request_token
 from backend.runs.decisions import OUTPUT_NAME
-from backend.errors import RunStateError
 from backend.runs.inbox import CallbackMessage, answer_stopping, expire_overdue, record_callback
-from backend.curation.versions import load_approved
-from backend.runs.runner import LocalRunner
 from backend.runs.record import load_run, save_run
+from backend.runs.runner import LocalRunner
 from backend.settings import Settings
 from backend.store.s3 import S3Store
 
@@ -199,8 +199,8 @@ def test_overdue_approvals_are_answered_with_failure(store):
 
 def test_the_pipeline_moving_on_settles_an_answer_the_approver_could_not_record(store):
     """The approver's process died after SageMaker accepted: TrainLayer2 records it from its channel."""
-    from backend.runs.approvals import Answer, claim_answer
     from backend.curation.versions import load_version
+    from backend.runs.approvals import Answer, claim_answer
 
     approval = record_callback(store, message())
     claim_answer(store, approval, Answer(TOKEN, "approved", "ana", mapping_version=1))  # then the crash

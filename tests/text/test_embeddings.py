@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from backend.errors import SettingsError
+from backend.settings import EmbeddingSettings
 from backend.text.embeddings import (
     EmbeddingCache,
     HashingEmbedder,
@@ -11,8 +13,6 @@ from backend.text.embeddings import (
     embed_texts,
     make_embedder,
 )
-from backend.errors import SettingsError
-from backend.settings import EmbeddingSettings
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 import pytest
 
+from backend.settings import CleaningSettings
 from backend.text.entities import (
     EntityRemover,
     RuleBasedEntityRemover,
@@ -15,7 +16,6 @@ from backend.text.entities import (
     remove_generic_entities,
     select_entity_remover,
 )
-from backend.settings import CleaningSettings
 
 ENTITY_COLUMNS = ("account_name", "owner_email", "contact_name")
 

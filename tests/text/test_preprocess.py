@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from backend.errors import InputDataError
-from backend.text.preprocess import STAGES, preprocess
 from backend.settings import CleaningSettings, InputSettings, Settings
+from backend.text.preprocess import STAGES, preprocess
 
 TEXT_COLUMNS = ("opportunity_name", "description", "customer_needs")
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from backend.topics.inference_model import InferenceModel, agreement, fit_inference_model
 from backend.curation.labels import LABEL_COLUMNS
+from backend.topics.inference_model import InferenceModel, agreement, fit_inference_model
 
 
 def labelled(rows: list[tuple]) -> pd.DataFrame:

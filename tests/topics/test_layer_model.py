@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA
 
-from backend.text.embeddings import HashingEmbedder
 from backend.errors import InputDataError
-from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer, representative_documents
 from backend.settings import LayerSettings
+from backend.text.embeddings import HashingEmbedder
+from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer, representative_documents
 
 
 def themed_corpus(n_themes: int = 20, per_theme: int = 15, seed: int = 0) -> tuple[list[str], np.ndarray]:

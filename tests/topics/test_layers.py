@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from backend.settings import DrillDownSettings, LayerSettings
 from backend.text.embeddings import HashingEmbedder
 from backend.topics.layer_result import load_layer, save_layer
 from backend.topics.layers import fit_layer, fit_sublayer, n_subtopics
-from backend.settings import DrillDownSettings, LayerSettings
 from tests.topics.test_layer_model import themed_corpus
 
 FAST = LayerSettings(reducer="pca", coords="pca")

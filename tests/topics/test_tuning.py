@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from backend.text.embeddings import HashingEmbedder
 from backend.errors import InputDataError, SettingsError
 from backend.settings import TuningSettings, settings_from_dict
+from backend.text.embeddings import HashingEmbedder
 from backend.topics.tuning import COMPONENTS, CrossValidation, available_embedding_models, score_of, size_balance, tune
-from tests.topics.test_layer_model import themed_corpus
 from tests.conftest import FAST_SETTINGS
+from tests.topics.test_layer_model import themed_corpus
 
 TUNE_FAST = {**FAST_SETTINGS, "layer": {**FAST_SETTINGS["layer"], "n_topics": 6, "min_topics": 4, "max_topics": 8},
              "tuning": {"embedding_models": ["hashing", "tfidf-svd"], "n_trials": 4, "n_folds": 3}}
