@@ -454,10 +454,10 @@ def _waiting_layer(store: ArtifactStore, run_id: str) -> int:
     from backend.errors import RunStateError
     from backend.runs.record import load_run
 
-    waiting = load_run(store, run_id).waiting_at
+    waiting = load_run(store, run_id).waiting_step
     if waiting is None:
         raise RunStateError(f"Run {run_id} waits at no layer.", "Name one with --layer.")
-    return int(waiting.removeprefix("curate-layer"))
+    return waiting.layer
 
 
 def _user() -> str:

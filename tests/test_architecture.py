@@ -143,6 +143,16 @@ def test_only_the_layout_builds_artifact_keys():
     assert not offenders, "artifact keys built outside backend/store/layout.py: " + ", ".join(offenders)
 
 
+def test_only_step_id_spells_step_names():
+    """Step names are parsed and spelled by backend/runs/step_id.py alone (no string slicing)."""
+    spelled = re.compile(r"""curate-layer|removeprefix\(["'](curate|layer)|startswith\(["'](curate|layer)""")
+    offenders = [f"{path.relative_to(ROOT)}:{number}" for path in ours().values()
+                 if path.relative_to(ROOT).as_posix() != "backend/runs/step_id.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if spelled.search(line)]
+    assert not offenders, "step names spelled outside backend/runs/step_id.py: " + ", ".join(offenders)
+
+
 def test_nothing_unpickles_stored_artifacts():
     for path in ours().values():
         source = path.read_text(encoding="utf-8")

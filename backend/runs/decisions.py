@@ -30,6 +30,7 @@ from backend.runs.approvals import (
 )
 from backend.runs.callbacks import MAX_REASON, AnsweredElsewhere, CallbackClient, CallbackGone
 from backend.runs.record import RunRecord, load_run, save_run
+from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store.layout import approval_key, version_key
 
@@ -120,7 +121,7 @@ def settle_from_pipeline(store, run_id: str, mapping: Mapping) -> Mapping:
                                 f"but version {existing.version} is recorded as approved.",
                                 "Check who answered the CallbackStep outside topic-curator.")
         return existing
-    step = f"curate-layer{mapping.layer}"
+    step = str(StepId.curate(mapping.layer))
     if not store.exists(approval_key(run_id, step)):  # answered before the inbox recorded the message
         return write_approved(store, mapping, "SageMaker callback")
     record, approval = load_run(store, run_id), load_approval(store, run_id, step)

@@ -22,7 +22,8 @@ from backend.errors import CuratorError
 from backend.runs.approvals import Approval, load_approval, pending_approvals, save_approval
 from backend.runs.callbacks import TOKEN, CallbackClient
 from backend.runs.decisions import answer_for_system
-from backend.runs.record import RunRecord, StepState, load_run, save_run, step_names
+from backend.runs.record import RunRecord, StepState, load_run, save_run
+from backend.runs.step_id import StepId, run_steps
 from backend.settings import Settings
 from backend.store import ArtifactStore
 from backend.store.layout import approval_key, run_key
@@ -95,7 +96,7 @@ def parse_message(body: str, sent_at: int = 0) -> CallbackMessage:
 
 def record_callback(store: ArtifactStore, message: CallbackMessage) -> Approval:
     """Record the message as the pending approval of its curate step (idempotent per token)."""
-    step = f"curate-layer{message.layer}"
+    step = str(StepId.curate(message.layer))
     arguments = {**message.arguments, "pipelineExecutionArn": message.execution_arn, "callback_status": message.status,
                  "sent_at": message.sent_at}
     if store.exists(approval_key(message.run_id, step)):
@@ -197,7 +198,7 @@ def _mark_waiting(store: ArtifactStore, run_id: str, step: str) -> None:
         record = load_run(store, run_id)
     else:
         record = RunRecord(run_id=run_id, settings=Settings().to_dict(), input={"source": "SageMaker"},
-                           steps={name: StepState() for name in step_names(3)}, runs_on="sagemaker")
+                           steps={str(s): StepState() for s in run_steps(3)}, runs_on="sagemaker")
     for name, state in record.steps.items():
         if name == step:
             break

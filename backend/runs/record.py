@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from backend.clock import now
 from backend.errors import RunStateError, StoreError
+from backend.runs.step_id import StepId, run_steps
 from backend.settings import Settings, settings_from_dict
 from backend.store import ArtifactStore
 from backend.store.layout import RUNS, run_ids, run_key
@@ -24,14 +25,6 @@ RunStatus = Literal["running", "waiting", "completed", "failed", "rejected"]
 # (answered through the callback API, never resumed here).
 RunsOn = Literal["local", "sagemaker"]
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def step_names(n_layers: int) -> list[str]:
-    """preprocess, embed, layer1, curate-layer1, ..., labels, model."""
-    names = ["preprocess", "embed"]
-    for layer in range(1, n_layers + 1):
-        names += [f"layer{layer}", f"curate-layer{layer}"]
-    return names + ["labels", "model"]
 
 
 @dataclass
@@ -58,6 +51,10 @@ class RunRecord:
     @property
     def typed_settings(self) -> Settings:
         return settings_from_dict(self.settings)
+
+    @property
+    def waiting_step(self) -> StepId | None:
+        return StepId.parse(self.waiting_at) if self.waiting_at else None
 
     @property
     def waiting_at(self) -> str | None:
@@ -95,7 +92,7 @@ def create_run(store: ArtifactStore, settings: Settings, run_id: str | None = No
         run_id=run_id,
         settings=settings.to_dict(),
         input=input_info or {},
-        steps={name: StepState() for name in step_names(settings.n_layers)},
+        steps={str(step): StepState() for step in run_steps(settings.n_layers)},
         runs_on=runs_on,
     )
     store.write_json(run_key(run_id), record.to_dict(), if_absent=True)

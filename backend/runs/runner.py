@@ -26,6 +26,7 @@ from backend.errors import CuratorError, RunStateError
 from backend.runs import steps
 from backend.runs.decisions import approve
 from backend.runs.record import RunRecord, create_run, load_run, save_run
+from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore
 from backend.text.input_data import read_table, validate_table
@@ -121,17 +122,17 @@ class LocalRunner:
             info = steps.run_embed(self.store, run_id, settings, report)
             return (f"{info['model']}, {info['dimensions']} dimensions, "
                     f"{info['n_new']} texts embedded (the rest from the cache)"), "done"
-        if name.startswith("layer"):
-            layer = int(name.removeprefix("layer"))
+        step = StepId.parse(name)
+        if step.kind == "layer":
+            layer = step.layer
             result = steps.run_layer(self.store, run_id, layer, settings, report)
             if result.is_empty:
                 self._skip_rest(record, layer, "no topic was marked for drill-down" if not result.skipped
                                 else "every drill-down topic was too small to split")
                 return "no topics to split", "skipped"
             return f"{len(result.topics)} topics", "done"
-        if name.startswith("curate-layer"):
-            layer = int(name.removeprefix("curate-layer"))
-            approval = steps.open_curation(self.store, run_id, layer)
+        if step.kind == "curate":
+            approval = steps.open_curation(self.store, run_id, step.layer)
             return f"waiting for approval (token {approval.token})", "waiting"
         if name == "labels":
             labels = steps.run_labels(self.store, run_id, settings)
@@ -145,13 +146,13 @@ class LocalRunner:
     def _skip_rest(self, record: RunRecord, layer: int, why: str) -> None:
         """A layer with nothing to split ends the layering: its curate step and deeper layers skip."""
         for name, state in record.steps.items():
-            if name not in {"labels", "model"} and _layer_of(name) >= layer and state.status == "pending":
+            if StepId.parse(name).layer >= layer and state.status == "pending":
                 state.status, state.detail = "skipped", why
 
     def auto_approve_waiting(self, run_id: str) -> None:
         """Approve the waiting layer by the --auto-approve rule (as ``self.user``), through the one route."""
         record = load_run(self.store, run_id)
-        layer = int(record.waiting_at.removeprefix("curate-layer"))
+        layer = record.waiting_step.layer
         result = load_layer(self.store, run_id, layer)
         mapping = steps.auto_mapping(load_version(self.store, run_id, layer), result, record.typed_settings)
         approve(self.store, run_id, self.user, record.typed_settings, layer=layer, mapping=mapping,
@@ -167,7 +168,3 @@ class LocalRunner:
             return None
         return lambda stage, fraction: self.progress(f"{step}: {stage}", fraction)
 
-
-def _layer_of(step: str) -> int:
-    digits = "".join(ch for ch in step if ch.isdigit())
-    return int(digits) if digits else 0

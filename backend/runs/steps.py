@@ -19,6 +19,7 @@ from backend.curation.mapping import Mapping, TopicDecision, drill_down_rows, in
 from backend.curation.versions import load_approved, require_approved, save_version
 from backend.errors import InputDataError
 from backend.runs.approvals import Approval, record_pending
+from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore
 from backend.store.layout import (
@@ -143,7 +144,7 @@ def curate_step_arguments(store: ArtifactStore, run_id: str, layer: int) -> dict
 
 
 def open_curation(store: ArtifactStore, run_id: str, layer: int) -> Approval:
-    return record_pending(store, run_id, f"curate-layer{layer}", layer, curate_step_arguments(store, run_id, layer))
+    return record_pending(store, run_id, str(StepId.curate(layer)), layer, curate_step_arguments(store, run_id, layer))
 
 
 def auto_mapping(mapping: Mapping, result: LayerResult, settings: Settings) -> Mapping:

@@ -30,6 +30,7 @@ from backend.errors import InputDataError
 from backend.runs import steps
 from backend.runs.decisions import settle_from_pipeline
 from backend.runs.record import RunRecord, StepState, create_run, load_run, save_run
+from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore, open_store
 from backend.store.layout import docs_key, embeddings_key, layer_prefix, records_key, run_key
@@ -62,7 +63,7 @@ def train(job: TrainingJob) -> None:
             state.detail = combine_shards(store, run_id, job.channel("documents"), settings)
     else:
         approved_from_channel(job, store, run_id, layer - 1)
-    with recorded_step(store, run_id, f"layer{layer}") as state:
+    with recorded_step(store, run_id, str(StepId.fit(layer))) as state:
         result = steps.run_layer(store, run_id, layer, settings)
         state.detail = f"{len(result.topics)} topics (SageMaker training job)"
     job.model_dir.mkdir(parents=True, exist_ok=True)
