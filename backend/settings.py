@@ -96,8 +96,12 @@ class LayerSettings:
     n_topics: int = 20
     min_topics: int = 15
     max_topics: int = 25
-    # "umap" (the real thing) or "pca" (fast, for tests and very small layers).
+    # The layer model's stages, by name (backend/topics/stages.py): the reducer "umap" (the real
+    # thing) or "pca" (fast, for tests and very small layers), the clusterer "birch", and the
+    # keyword vectorizer "count".
     reducer: str = "umap"
+    clusterer: str = "birch"
+    vectorizer: str = "count"
     # UMAP and BIRCH defaults were chosen with `topic-curator tune` on BBC News and the generated
     # data (bench/QUALITY.md): a little min_dist and 7 components beat BERTopic's 15/5/0.0.
     umap_n_neighbors: int = 13
@@ -216,8 +220,6 @@ class Settings:
                 f"layer.n_topics is {layer.n_topics}, outside {layer.min_topics}-{layer.max_topics}.",
                 "Choose a number of layer-1 topics within that range (20 is the default).",
             )
-        if layer.reducer not in {"umap", "pca"} or layer.coords not in {"umap", "pca"}:
-            raise SettingsError("layer.reducer and layer.coords must be 'umap' or 'pca'.")
         if not 1 <= self.n_layers <= 3:
             raise SettingsError(f"n_layers is {self.n_layers}; it must be 1, 2 or 3.")
         if self.drilldown.min_subtopics < 2 or self.drilldown.max_subtopics < self.drilldown.min_subtopics:

@@ -46,7 +46,8 @@ def measure(size: int) -> dict:
 
     from backend.curation.keywords import KeywordIndex
     from backend.settings import LayerSettings
-    from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer
+    from backend.topics.layer_model import LayerModel
+    from backend.topics.stages import AutoThresholdBirch, make_reducer
 
     warnings.simplefilter("ignore")
     texts, embeddings = corpus(size)

@@ -31,6 +31,7 @@ from backend.runs.callbacks import callback_step_name
 from backend.runs.decisions import OUTPUT_NAME
 from backend.settings import Settings
 from backend.store.layout import DOCS, JOBS, RUNS, SHARDS, mapping_folder
+from backend.topics.stages import check_stages
 from pipeline.aws_limits import definition_problems
 from pipeline.job_settings import settings_uri
 from pipeline.steps.container import RECORDS_PATH, SHARDS_PATH
@@ -170,6 +171,7 @@ def definition_json(settings: Settings) -> str:
     """The pipeline definition as JSON (what CreatePipeline receives), checked against the API limits."""
     import logging
 
+    check_stages(settings.layer)
     if settings.n_layers != 3:
         raise SettingsError(f"n_layers is {settings.n_layers}; the SageMaker pipeline always fits three layers.",
                             "Set n_layers = 3 for SageMaker (drill into nothing to stop earlier), or run locally.")

@@ -34,7 +34,6 @@ def test_json_file(tmp_path):
     [
         ({"layer": {"n_topicz": 3}}, "Unknown setting.*layer.n_topicz"),
         ({"layer": {"n_topics": 40}}, "outside 15-25"),
-        ({"layer": {"reducer": "tsne"}}, "'umap' or 'pca'"),
         ({"embedding": {"cache": "yes"}}, "true or false"),
         ({"layer": {"min_df": "two"}}, "must be a number"),
         ({"n_layers": 4}, "1, 2 or 3"),

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
-from backend.topics.layer_model import keyword_counts
+from backend.topics.stages import keyword_counts
 
 Keywords = list[tuple[str, float]]
 

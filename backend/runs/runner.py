@@ -31,6 +31,7 @@ from backend.settings import Settings
 from backend.store import ArtifactStore
 from backend.text.input_data import read_table, validate_table
 from backend.topics.layer_result import load_layer
+from backend.topics.stages import check_stages
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -52,6 +53,7 @@ class LocalRunner:
 
     def create(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
         """Validate the input and record the run with its own copy of the input (no step run yet)."""
+        check_stages(settings.layer)
         if not isinstance(records, pd.DataFrame):
             source = str(records)
             records = read_table(records, settings.input.encoding)

@@ -135,8 +135,9 @@ class CrossValidation:
                 fit = layer_model(layer, n_topics, len(train)).fit([self.keyword_texts[i] for i in train], vectors[train])
                 assigned = fit.assign(vectors[test])
             if len(fit.keywords_) < n_topics:
-                raise ValueError(f"BIRCH found only {len(fit.keywords_)} of {n_topics} topics "
-                                 f"(threshold {fit.cluster_model_.threshold_:.3g} is too coarse)")
+                threshold = getattr(fit.cluster_model_, "threshold_", None)
+                why = f" (threshold {threshold:.3g} is too coarse)" if threshold is not None else ""
+                raise ValueError(f"the clusterer found only {len(fit.keywords_)} of {n_topics} topics{why}")
             words = top_words(fit)
             per_fold.append({
                 "coherence": _finite(npmi_coherence(words, [self.tokens[i] for i in test])),

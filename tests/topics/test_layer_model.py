@@ -7,7 +7,8 @@ from sklearn.decomposition import PCA
 from backend.errors import InputDataError
 from backend.settings import LayerSettings
 from backend.text.embeddings import HashingEmbedder
-from backend.topics.layer_model import AutoThresholdBirch, LayerModel, make_reducer, representative_documents
+from backend.topics.layer_model import LayerModel, representative_documents
+from backend.topics.stages import AutoThresholdBirch, KeywordCounter, make_reducer
 
 
 def themed_corpus(n_themes: int = 20, per_theme: int = 15, seed: int = 0) -> tuple[list[str], np.ndarray]:
@@ -72,7 +73,8 @@ def test_min_df_counts_documents_and_punctuation_never_breaks_the_keywords():
     # would not if min_df counted topics, as BERTopic's own vectorizer would.
     texts = [t + (" rareword" if i < 3 else "") + " don't e-mail café" for i, t in enumerate(texts)]
     embeddings = HashingEmbedder(dim=32).encode(texts)
-    model = LayerModel(n_topics=4, reducer=PCA(n_components=4, random_state=0), ngram_range=(1, 1), min_df=2)
+    model = LayerModel(n_topics=4, reducer=PCA(n_components=4, random_state=0),
+                       vectorizer=KeywordCounter(ngram_range=(1, 1), min_df=2))
     model.fit(texts, embeddings)
     vocabulary = model.bertopic_.vectorizer_model.vocabulary_
     assert "rareword" in vocabulary and "email" in vocabulary and "don" not in vocabulary
