@@ -1,0 +1,1 @@
+"""The edges: the command line, the SageMaker definition and job programs, the model server, the Lambda."""

@@ -1,6 +1,7 @@
-"""Carry labels over from a previous run of the same kind of data (the store-facing side of
-``label_transfer``): profiles of the new layer's raw topics against the previous run's approved,
-curated topics."""
+"""Labels carried over from a previous run of the same kind of data.
+
+The store-facing side of ``label_transfer``: profiles of the new layer's raw topics against the
+previous run's approved, curated topics."""
 
 from __future__ import annotations
 

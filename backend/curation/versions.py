@@ -1,4 +1,4 @@
-"""Saved mapping versions: ``runs/<id>/mapping/layer<N>/v0001.json``, ... and ``approved.json``.
+"""Saved mapping versions (v0001.json, ...) and the approved one, written so none is ever overwritten.
 
 Versions are never overwritten: each save is a conditional write of the next number, so when two
 people save at once one of them is told, not silently overwritten. ``approved.json`` is written

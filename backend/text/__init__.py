@@ -1,0 +1,1 @@
+"""Text: reading input, the sample generator, cleaning, entities, lemmas, preprocessing, embeddings."""
