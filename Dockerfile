@@ -29,8 +29,10 @@ COPY pages ./pages
 COPY streamlit_config.toml ./.streamlit/config.toml
 COPY container/app /usr/local/bin/app
 # `pip install .` puts the programs SageMaker runs on the PATH: `train` (training jobs) and `serve`
-# (hosting); processing jobs run `python -m pipeline.steps.preprocess`.
+# (hosting); processing jobs run `python -m pipeline.steps.preprocess`. `prepare-models` exports
+# the embedding backends (ONNX fp32 and int8, the static model) beside the bundled model, once.
 RUN pip install . \
+    && topic-curator prepare-models \
     && useradd --create-home --uid 1000 curator \
     && mkdir -p /data && chown curator /data
 

@@ -85,6 +85,12 @@ class EmbeddingSettings:
     # (local runs only); "hashing" a fast, model-free stand-in for tests; anything else is a
     # sentence-transformers model name or a local path.
     model: str = "minilm"
+    # How the sentence model runs (backend/text/encoders.py): "auto" (torch in fp16 on a CUDA
+    # device, else the CPU default below), "torch", "onnx", "onnx-int8", or "static" (a quick-preview
+    # tier: much faster, much weaker). The CPU default comes from bench/QUALITY.md, 'Embedding backends'.
+    backend: str = "auto"
+    # Tokens read per text: CRM text is short, and attention costs grow with the square of this.
+    max_seq_length: int = 256
     batch_size: int = 64
     cache: bool = True
 
@@ -117,6 +123,11 @@ class LayerSettings:
     min_df: int = 2
     top_n_words: int = 10
     n_representative_docs: int = 5
+    # Fit the reducer and clusterer on at most this many documents (a fixed random sample; 0: all)
+    # and place the others by "neighbours" (their nearest sampled documents) or "transform"
+    # (bench/QUALITY.md, 'A layer on a sample').
+    fit_sample: int = 0
+    placement: str = "neighbours"
     # 2-D coordinates for the document map: "umap" or "pca".
     coords: str = "umap"
     random_state: int = 42

@@ -112,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(commands)
 
+    prepare = commands.add_parser(
+        "prepare-models", help="Prepare the embedding backends once (ONNX export and int8, static distillation).",
+        description="Export the sentence model to ONNX (fp32 and int8) and distil its static model, beside the "
+                    "model (or under ~/.cache/topic-curator/models), so no run pays for it. The image runs this "
+                    "at build time.")
+    prepare.add_argument("--model", default="minilm", help="sentence model: 'minilm' or a local folder (default: minilm)")
+    prepare.add_argument("--backend", action="append", choices=["onnx", "onnx-int8", "static"],
+                         help="backend to prepare (repeatable; default: all three)")
+
     sample = commands.add_parser("sample", help="Write generated sample opportunity records (with their true use cases).",
                                  description="Write generated sample opportunity records (with their true use cases).")
     sample.add_argument("--rows", type=int, default=5000, help="number of records (default: 5000)")
@@ -331,6 +340,19 @@ def cmd_sagemaker(args: argparse.Namespace) -> int:
     return sagemaker_commands.run(args, load_settings(args.config))
 
 
+def cmd_prepare_models(args: argparse.Namespace) -> int:
+    import time
+
+    from backend.text.encoders import model_path, prepare
+
+    source = model_path(args.model)
+    for backend in args.backend or ["onnx", "onnx-int8", "static"]:
+        started = time.perf_counter()
+        folder = prepare(source, backend)
+        print(f"{backend}: {folder} ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from backend.text.sample_data import write_sample
 
@@ -405,6 +427,7 @@ COMMANDS = {
     "sagemaker": cmd_sagemaker,
     "tune": cmd_tune,
     "sample": cmd_sample,
+    "prepare-models": cmd_prepare_models,
 }
 
 

