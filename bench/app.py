@@ -49,7 +49,7 @@ def build_run(store_dir: Path, n_docs: int, n_topics: int = 20, seed: int = 0) -
     coords = centres[topics] + rng.normal(size=(n_docs, 2))
     settings = Settings()
     record = create_run(store, settings, "big", {"n_docs": n_docs})
-    store_input(store, "big", records)
+    store_input(store, "big", [records], settings)
     store.write_parquet(docs_key("big"), docs)
     assignments = pd.DataFrame({"id": ids, "topic": topics.astype(str), "parent": None,
                                 "x": coords[:, 0], "y": coords[:, 1]})
@@ -78,35 +78,41 @@ def timed(action) -> float:
 
 
 def measure(n_docs: int, repeats: int) -> list[tuple[str, float, float]]:
-    from streamlit.testing.v1 import AppTest
-
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         build_run(Path(tmp) / "store", n_docs)
         print(f"built a {n_docs:,}-document run in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        os.environ["TOPIC_CURATOR_STORE"] = str(Path(tmp) / "store")
-        at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=300)
-        rows.append(("runs page, first render (cold process)", timed(at.run), float("nan")))
-        at.sidebar.text_input(key="user_name").input("bench").run()
-        first = timed(lambda: at.switch_page("../pages/explorer.py").run())
-        rows.append(("explorer, first render of the layer", first, float("nan")))
-        warm = [timed(lambda: at.run()) for _ in range(repeats)]
-        rows.append(("explorer, later renders", statistics.median(warm), max(warm)))
-        timed(lambda: at.switch_page("../pages/curate.py").run())
-        clicks: dict[str, list[float]] = {"rename": [], "merge": [], "undo": [], "move 100 documents": []}
-        for i in range(repeats):
-            at.selectbox(key="rename_topic").set_value("3")
-            at.text_input(key="rename_label").input(f"Label {i}").run()
-            clicks["rename"].append(timed(lambda: at.button(key="rename").click().run()))
-            at.multiselect(key="merge_topics").set_value(["5", "6"]).run()
-            clicks["merge"].append(timed(lambda: at.button(key="merge").click().run()))
-            clicks["undo"].append(timed(lambda: at.button(key="undo").click().run()))
-            at.text_area(key="move_ids").input("\n".join(f"OPP-{j:06d}" for j in range(1 + i * 100, 101 + i * 100)))
-            at.selectbox(key="move_to").set_value("1").run()
-            clicks["move 100 documents"].append(timed(lambda: at.button(key="move").click().run()))
-        for name, values in clicks.items():
-            rows.append((f"curate click: {name}", statistics.median(values), max(values)))
+        return drive(Path(tmp) / "store", repeats, [f"OPP-{j:06d}" for j in range(1, 100 * repeats + 1)])
+
+
+def drive(store: Path, repeats: int, ids: list[str]) -> list[tuple[str, float, float]]:
+    """The app on a store whose newest run waits at layer 1: each page's render and each click's
+    server time (one Streamlit script run, driven with AppTest). ``ids``: documents to move."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TOPIC_CURATOR_STORE"] = str(store)
+    rows = []
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=600)
+    rows.append(("runs page, first render (cold process)", timed(at.run), float("nan")))
+    at.sidebar.text_input(key="user_name").input("bench").run()
+    first = timed(lambda: at.switch_page("../pages/explorer.py").run())
+    rows.append(("explorer, first render of the layer", first, float("nan")))
+    warm = [timed(lambda: at.run()) for _ in range(repeats)]
+    rows.append(("explorer, later renders", statistics.median(warm), max(warm)))
+    timed(lambda: at.switch_page("../pages/curate.py").run())
+    clicks: dict[str, list[float]] = {"rename": [], "merge": [], "undo": [], "move 100 documents": []}
+    for i in range(repeats):
+        at.selectbox(key="rename_topic").set_value("3")
+        at.text_input(key="rename_label").input(f"Label {i}").run()
+        clicks["rename"].append(timed(lambda: at.button(key="rename").click().run()))
+        at.multiselect(key="merge_topics").set_value(["5", "6"]).run()
+        clicks["merge"].append(timed(lambda: at.button(key="merge").click().run()))
+        clicks["undo"].append(timed(lambda: at.button(key="undo").click().run()))
+        at.text_area(key="move_ids").input("\n".join(ids[i * 100:(i + 1) * 100]))
+        at.selectbox(key="move_to").set_value("1").run()
+        clicks["move 100 documents"].append(timed(lambda: at.button(key="move").click().run()))
+    for name, values in clicks.items():
+        rows.append((f"curate click: {name}", statistics.median(values), max(values)))
     return rows
 
 

@@ -14,6 +14,7 @@ labels. Runs that execute on SageMaker are never resumed here.
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +30,9 @@ from backend.runs.record import RunRecord, create_run, load_run, save_run
 from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore
-from backend.text.input_data import read_table, validate_table
+from backend.store.base import parquet_parts_to_file, scratch_folder
+from backend.store.layout import records_key
+from backend.text.input_data import frame_parts, iter_table
 from backend.topics.layer_result import load_layer
 from backend.topics.stages import check_stages
 
@@ -54,14 +57,16 @@ class LocalRunner:
     def create(self, records: pd.DataFrame | str | Path, settings: Settings, run_id: str | None = None) -> RunRecord:
         """Validate the input and record the run with its own copy of the input (no step run yet)."""
         check_stages(settings.layer)
-        if not isinstance(records, pd.DataFrame):
-            source = str(records)
-            records = read_table(records, settings.input.encoding)
+        if isinstance(records, pd.DataFrame):
+            source, parts = str(records.attrs.get("source", "(data frame)")), frame_parts(records)
         else:
-            source = str(records.attrs.get("source", "(data frame)"))
-        records = validate_table(records, settings.input.id_column, settings.input.text_columns)
-        record = create_run(self.store, settings, run_id, {"source": source, "n_records": len(records)})
-        steps.store_input(self.store, record.run_id, records)
+            source, parts = str(records), iter_table(records, settings.input.encoding)
+        # Read and checked piece by piece into a local file first: a bad input creates no run.
+        with tempfile.TemporaryDirectory(dir=scratch_folder()) as tmp:
+            path = Path(tmp) / "records.parquet"
+            n_records = parquet_parts_to_file(steps.validated_records(parts, settings), path)
+            record = create_run(self.store, settings, run_id, {"source": source, "n_records": n_records})
+            self.store.write_file(records_key(record.run_id), path)
         return record
 
     def resume(self, run_id: str) -> RunRecord:

@@ -8,7 +8,9 @@ in a fresh process (or a fresh machine) and re-running a step overwrites only it
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +24,7 @@ from backend.runs.approvals import Approval, record_pending
 from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore
+from backend.store.base import scratch_folder
 from backend.store.layout import (
     DOC_TERMS,
     TOPICS,
@@ -38,34 +41,64 @@ from backend.store.layout import (
     tree_key,
 )
 from backend.text.embeddings import EmbeddingCache, embed_texts, load_embeddings, make_embedder
-from backend.text.preprocess import preprocess
+from backend.text import input_data
+from backend.text.input_data import validate_table
+from backend.text.preprocess import Preprocessor, no_text_left
 from backend.topics.layer_result import LayerResult, load_layer, save_layer
 from backend.topics.layers import fit_layer, fit_sublayer, n_subtopics, save_bertopic
+from backend.topics.stages import needs_warm_up, warm_up
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
 SYSTEM_USER = "topic-curator"
 
 
-def store_input(store: ArtifactStore, run_id: str, records: pd.DataFrame) -> None:
-    """Keep the run's own copy of its input, so it can be resumed or repeated exactly."""
-    store.write_parquet(records_key(run_id), records.astype({c: "string" for c in records.columns}))
+def validated_records(parts: Iterable[pd.DataFrame], settings: Settings) -> Iterator[pd.DataFrame]:
+    """The input's pieces, each checked (columns, ids present), ids unique across all of them, and
+    every cell as text: what a run keeps as its own copy of its input."""
+    seen: set[str] = set()
+    id_column = settings.input.id_column
+    for part in parts:
+        part = validate_table(part, id_column, settings.input.text_columns)
+        ids = part[id_column]
+        repeated = ids[ids.map(seen.__contains__)]
+        if len(repeated):
+            raise InputDataError(f"{repeated.nunique()} id(s) in column '{id_column}' appear more than once, "
+                                 f"e.g. {', '.join(repr(i) for i in repeated.unique()[:5])}.",
+                                 "Ids must be unique: remove the duplicate rows, or choose another id column "
+                                 "(input.id_column).")
+        seen.update(ids)
+        yield part.astype({c: "string" for c in part.columns})
+
+
+def store_input(store: ArtifactStore, run_id: str, parts: Iterable[pd.DataFrame], settings: Settings) -> int:
+    """Keep the run's own copy of its input, so it can be resumed or repeated exactly; return its rows."""
+    return store.write_parquet_parts(records_key(run_id), validated_records(parts, settings))
 
 
 def run_preprocess(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None,
                    check_size: bool = True) -> dict:
-    """Clean the run's records; ``check_size=False`` for one shard of many (checked when combined)."""
-    records = store.read_parquet(records_key(run_id))
-    result = preprocess(records, settings, progress)
+    """Clean the run's records piece by piece; ``check_size=False`` for one shard of many (checked
+    when the shards are combined)."""
+    preprocessor = Preprocessor(settings)
+    n_records = store.parquet_rows(records_key(run_id))
+    counts = {"n_input": 0, "n_docs": 0, "n_dropped_empty": 0}
+
+    def cleaned() -> Iterator[pd.DataFrame]:
+        for part in store.iter_parquet(records_key(run_id), rows=input_data.CHUNK_ROWS):
+            done = counts["n_input"]
+            result = preprocessor(part, _scaled(progress, done, len(part), n_records), require_text=False)
+            for name in counts:
+                counts[name] += len(result.docs) if name == "n_docs" else getattr(result, name)
+            yield result.docs.astype("string")
+
+    store.write_parquet_parts(docs_key(run_id), cleaned())
+    if counts["n_docs"] == 0:
+        raise no_text_left(counts["n_input"], settings.cleaning.min_words)
     if check_size:
-        check_enough_documents(len(result.docs), settings)
-    store.write_parquet(docs_key(run_id), result.docs)
-    return {
-        "n_input": result.n_input,
-        "n_docs": len(result.docs),
-        "n_dropped_empty": result.n_dropped_empty,
-        "entity_method": result.entity_method,
-    }
+        check_enough_documents(counts["n_docs"], settings)
+    remover = preprocessor.remover
+    return {**counts, "entity_method": remover.name if remover is not None else "none"}
 
 
 def check_enough_documents(n_docs: int, settings: Settings) -> None:
@@ -78,27 +111,54 @@ def check_enough_documents(n_docs: int, settings: Settings) -> None:
 
 
 def run_embed(store: ArtifactStore, run_id: str, settings: Settings, progress: Progress | None = None) -> dict:
-    docs = store.read_parquet(docs_key(run_id))
+    """Embed the documents piece by piece into one float32 array on disk (never all in memory)."""
     embedder = make_embedder(settings.embedding)
-    cache = EmbeddingCache(store, embedder.name) if settings.embedding.cache else None
-    vectors, n_new = embed_texts(docs["text_embed"].tolist(), embedder, cache, progress)
-    store.write_array(embeddings_key(run_id, embedder.name), vectors)
-    if embedder.needs_fit:  # the inference model must embed new texts in the same space
+    key = embeddings_key(run_id, embedder.name)
+    if embedder.needs_fit:  # fitted on the whole corpus; the inference model embeds new texts with its state
+        texts = store.read_parquet(docs_key(run_id), columns=["text_embed"])["text_embed"].tolist()
+        vectors, n_new = embed_texts(texts, embedder, None, progress)
+        store.write_array(key, vectors)
         store.write_bytes(embedder_state_key(run_id, embedder.name), embedder.to_bytes())
-    return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
+        return {"model": embedder.name, "dimensions": int(vectors.shape[1]), "n_new": n_new}
+    cache = EmbeddingCache(store, embedder.name) if settings.embedding.cache else None
+    total, done, n_new, out = store.parquet_rows(docs_key(run_id)), 0, 0, None
+    with tempfile.TemporaryDirectory(dir=scratch_folder()) as tmp:
+        path = Path(tmp) / "embeddings.npy"
+        for part in store.iter_parquet(docs_key(run_id), columns=["text_embed"], rows=input_data.CHUNK_ROWS):
+            vectors, new = embed_texts(part["text_embed"].tolist(), embedder, cache,
+                                       _scaled(progress, done, len(part), total))
+            if out is None:
+                out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(total, vectors.shape[1]))
+            out[done:done + len(part)] = vectors
+            done, n_new = done + len(part), n_new + new
+        out.flush()
+        dimensions = int(out.shape[1])
+        del out  # close the memory map before the store copies the file
+        store.write_file(key, path)
+    return {"model": embedder.name, "dimensions": dimensions, "n_new": n_new}
+
+
+def _scaled(progress: Progress | None, done: int, size: int, total: int) -> Progress | None:
+    """A piece's own progress as a share of the whole."""
+    if progress is None:
+        return None
+    return lambda stage, fraction: progress(stage, (done + fraction * size) / max(total, 1))
 
 
 def run_layer(
     store: ArtifactStore, run_id: str, layer: int, settings: Settings, progress: Progress | None = None
 ) -> LayerResult:
     """Fit layer ``layer`` and save it with its initial mapping (version 1, every topic kept)."""
-    docs = store.read_parquet(docs_key(run_id))
+    if progress and needs_warm_up(settings.layer):
+        progress("compiling UMAP's numba kernels (once per process, about 30 s)", 0.0)
+    warm_up(settings.layer)
+    docs = store.read_parquet(docs_key(run_id), columns=["id", "text_keywords"])
     embeddings = load_embeddings(store, run_id, settings)
     embedder_name = make_embedder(settings.embedding).name
     if layer == 1:
         result, model = fit_layer(
             docs["id"].tolist(), docs["text_keywords"].tolist(), embeddings,
-            settings.layer.n_topics, settings.layer, progress=progress,
+            settings.layer.n_topics, settings.layer, progress=progress, map_points=settings.app.max_map_points,
         )
         save_bertopic(store, bertopic_prefix(run_id, 1), model, embedder_name)
         doc_terms = (model.doc_term_, model.keyword_vectorizer_.get_feature_names_out())  # counted once
@@ -110,6 +170,7 @@ def run_layer(
         result = fit_sublayer(
             layer, parents, docs, embeddings, settings.layer, settings.drilldown, progress,
             on_model=lambda parent, model: save_bertopic(store, bertopic_prefix(run_id, layer, parent), model, embedder_name),
+            map_points=settings.app.max_map_points,
         )
     save_layer(store, run_id, result)
     save_doc_terms(store, run_id, result, docs, settings, doc_terms)

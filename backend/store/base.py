@@ -11,8 +11,14 @@ that ships without them) can use a store.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import io
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +52,20 @@ class ArtifactStore(ABC):
     def uri(self, key: str = "") -> str:
         """Where the key lives, for people and for other services (a path or an s3:// URI)."""
 
+    # Large artifacts: written from, and read through, local files ----------------------------
+
+    def write_file(self, key: str, path: Path) -> None:
+        """Store a local file (made piece by piece, so its bytes never sit in memory at once)."""
+        self.write_bytes(key, Path(path).read_bytes())
+
+    def local_file(self, key: str) -> Path:
+        """A local file holding the object, to read in pieces or memory-map. The store's own file
+        for a folder; otherwise a copy in a temporary folder that lives as long as the process."""
+        handle, name = tempfile.mkstemp(dir=scratch_folder(), suffix=Path(key).suffix)
+        with os.fdopen(handle, "wb") as out:
+            out.write(self.read_bytes(key))
+        return Path(name)
+
     # Typed helpers -------------------------------------------------------------------------
 
     def read_json(self, key: str) -> Any:
@@ -68,11 +88,36 @@ class ArtifactStore(ABC):
         frame.to_parquet(buffer, index=False)
         self.write_bytes(key, buffer.getvalue())
 
-    def read_array(self, key: str) -> np.ndarray:
+    def write_parquet_parts(self, key: str, frames: Iterable[pd.DataFrame]) -> int:
+        """A Parquet table written piece by piece (a row group each), so only one piece is ever in
+        memory; every piece must have the first one's columns. Returns the rows written."""
+        with tempfile.TemporaryDirectory(dir=scratch_folder()) as tmp:
+            path = Path(tmp) / "table.parquet"
+            rows = parquet_parts_to_file(frames, path)
+            self.write_file(key, path)
+        return rows
+
+    def parquet_rows(self, key: str) -> int:
+        """How many rows a stored Parquet table has (from its footer)."""
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(self.local_file(key)).metadata.num_rows)
+
+    def read_array(self, key: str, mmap: bool = False) -> np.ndarray:
+        """An array (``mmap``: memory-mapped from a local file, read only, so 1M vectors cost no RAM up front)."""
         import numpy as np
 
         # allow_pickle=False: stored arrays are data, never code.
+        if mmap:
+            return np.load(self.local_file(key), mmap_mode="r", allow_pickle=False)
         return np.load(io.BytesIO(self.read_bytes(key)), allow_pickle=False)
+
+    def iter_parquet(self, key: str, columns: list[str] | None = None, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """A Parquet table in pieces of at most ``rows`` rows."""
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(self.local_file(key)).iter_batches(batch_size=rows, columns=columns):
+            yield batch.to_pandas()
 
     def write_array(self, key: str, array: np.ndarray) -> None:
         import numpy as np
@@ -96,6 +141,39 @@ class ArtifactStore(ABC):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(self.read_bytes(key))
         return Path(folder)
+
+
+def parquet_parts_to_file(frames: Iterable[pd.DataFrame], path: Path) -> int:
+    """Write pieces of one table to a local Parquet file, a row group each; return the rows written.
+
+    Every piece is cast to the first one's columns and types, so give text columns the pandas
+    ``string`` type (an empty object column would otherwise fix the type to null).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows, writer = 0, None
+    try:
+        for frame in frames:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.cast(writer.schema))
+            rows += len(frame)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        raise StoreError(f"Nothing to write to {path}: no piece of the table was given.")
+    return rows
+
+
+@functools.cache
+def scratch_folder() -> str:
+    """This process's folder for local copies of stored objects, removed when it exits."""
+    folder = tempfile.mkdtemp(prefix="topic-curator-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _json_default(value: Any) -> Any:

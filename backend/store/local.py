@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -54,6 +55,23 @@ class LocalStore(ArtifactStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def write_file(self, key: str, path: Path) -> None:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(fd)
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise StoreError(f"Could not write {self.uri(key)}: {exc.strerror}.") from exc
+
+    def local_file(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise StoreError(f"{self.uri(key)} does not exist.")
+        return path
 
     def list(self, prefix: str) -> list[str]:
         base = self._path(prefix) if prefix else self.root

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from backend.errors import AlreadyExistsError, StoreError
-from backend.store.base import ArtifactStore
+from backend.store.base import ArtifactStore, scratch_folder
 
 
 class S3Store(ArtifactStore):
@@ -48,6 +51,23 @@ class S3Store(ArtifactStore):
             if if_absent and _error_code(exc) in {"PreconditionFailed", "ConditionalRequestConflict", "412"}:
                 raise AlreadyExistsError(f"{self.uri(key)} was already written.") from None
             raise StoreError(f"Could not write {self.uri(key)}: {exc}", _aws_fix(exc)) from exc
+
+    def write_file(self, key: str, path: Path) -> None:
+        try:  # boto3's managed transfer: a multipart upload for large files
+            self.client.upload_file(str(path), self.bucket, self._key(key))
+        except Exception as exc:
+            raise StoreError(f"Could not write {self.uri(key)}: {exc}", _aws_fix(exc)) from exc
+
+    def local_file(self, key: str) -> Path:
+        handle, name = tempfile.mkstemp(dir=scratch_folder(), suffix=Path(key).suffix)
+        os.close(handle)
+        try:
+            self.client.download_file(self.bucket, self._key(key), name)
+        except Exception as exc:
+            if _error_code(exc) in {"NoSuchKey", "404"}:
+                raise StoreError(f"{self.uri(key)} does not exist.") from None
+            raise StoreError(f"Could not read {self.uri(key)}: {exc}", _aws_fix(exc)) from exc
+        return Path(name)
 
     def exists(self, key: str) -> bool:
         # A listing, not a HEAD: S3 answers a HEAD of a missing key with 403 unless the caller may

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import gzip
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -20,10 +20,18 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ACCEPTED_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 _MAX_EXAMPLES = 5
+CHUNK_ROWS = 100_000  # rows read, cleaned and embedded at a time
 
 
 def read_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) or Parquet file, chosen by its suffix.
+    """Read a CSV (optionally gzipped) or Parquet file, chosen by its suffix, whole."""
+    parts = list(iter_table(path, encoding))
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def iter_table(path: str | Path, encoding: str = "utf-8", rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """Read a CSV (optionally gzipped) or Parquet file in pieces of at most ``rows`` rows, so a
+    million records never sit in memory at once.
 
     CSV cells are read as text, and empty cells stay empty strings rather than NaN, so that ids like
     ``00123`` and words like ``NA`` or ``null`` reach the cleaning rules unchanged.
@@ -35,9 +43,15 @@ def read_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
             f"Input file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}.",
             "Check the path; it is read relative to the folder the command runs in.",
         )
-    if kind == "parquet":
-        return _read_parquet(path)
-    return _read_csv(path, encoding)
+    rows = rows or CHUNK_ROWS
+    yield from (_iter_parquet(path, rows) if kind == "parquet" else _iter_csv(path, encoding, rows))
+
+
+def frame_parts(frame: pd.DataFrame, rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """A table already in memory, in the same pieces ``iter_table`` reads files in."""
+    rows = rows or CHUNK_ROWS
+    for start in range(0, max(len(frame), 1), rows):
+        yield frame.iloc[start:start + rows]
 
 
 def _table_kind(path: Path) -> str:
@@ -53,9 +67,15 @@ def _table_kind(path: Path) -> str:
     )
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow.parquet as pq
+
     try:
-        return pd.read_parquet(path)
+        table = pq.ParquetFile(path)  # reads the footer: a damaged file fails here
+        if table.metadata.num_rows == 0:
+            yield table.schema_arrow.empty_table().to_pandas()
+        for batch in table.iter_batches(batch_size=rows):
+            yield batch.to_pandas()
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise InputDataError(
             f"Input file {path} could not be read as Parquet: {exc}",
@@ -63,10 +83,17 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from exc
 
 
-def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
-    text = _decode(path, _read_bytes(path), encoding)
+def _iter_csv(path: Path, encoding: str, rows: int) -> Iterator[pd.DataFrame]:
+    codec = _codec(encoding)
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as raw:
+            text = io.TextIOWrapper(raw, encoding=codec, newline="")
+            yield from pd.read_csv(text, dtype=str, keep_default_na=False, chunksize=rows)
+    except UnicodeDecodeError:
+        _decode(path, _read_bytes(path), encoding)  # raises, naming the line and byte offset
+        raise
+    except (OSError, EOFError) as exc:
+        raise InputDataError(f"Input file {path} could not be read: {exc}", "Check the file and its permissions.") from exc
     except pd.errors.EmptyDataError as exc:
         raise InputDataError(f"Input file {path} is empty.", "Export the table again with a header row.") from exc
     except pd.errors.ParserError as exc:
@@ -93,13 +120,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
     A UTF-8 byte-order mark (as Excel writes it) is dropped so the first column name stays clean.
     """
     try:
-        codec = "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
-        return data.decode(codec)
-    except LookupError as exc:
-        raise InputDataError(
-            f"The input encoding '{encoding}' is not a known text encoding.",
-            "Set input.encoding in the settings to a valid name such as utf-8, latin-1 or cp1252.",
-        ) from exc
+        return data.decode(_codec(encoding))
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         where = " after decompression" if path.name.lower().endswith(".gz") else ""
@@ -109,6 +130,20 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
             "Re-save the file as UTF-8, or set input.encoding in the settings to the file's encoding "
             "(often cp1252 or latin-1 for files exported from Excel).",
         ) from exc
+
+
+def _codec(encoding: str) -> str:
+    """The codec to read with: a UTF-8 byte-order mark (as Excel writes it) is dropped."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise InputDataError(
+            f"The input encoding '{encoding}' is not a known text encoding.",
+            "Set input.encoding in the settings to a valid name such as utf-8, latin-1 or cp1252.",
+        ) from exc
+    return "utf-8-sig" if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} else encoding
 
 
 def validate_table(frame: pd.DataFrame, id_column: str, text_columns: Sequence[str]) -> pd.DataFrame:

@@ -16,15 +16,13 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
-
 from backend.errors import SettingsError
 from backend.runs import steps
 from backend.settings import Settings
 from backend.store.layout import docs_key, embeddings_key, records_key
 from backend.store.local import LocalStore
 from backend.text.embeddings import make_embedder
-from backend.text.input_data import read_table, validate_table
+from backend.text.input_data import iter_table
 from pipeline.job_settings import read_settings
 from pipeline.steps.container import RECORDS_PATH, SHARDS_PATH, ProcessingJob, run_job
 
@@ -39,11 +37,10 @@ def preprocess_shard(job: ProcessingJob, run_id: str, settings: Settings) -> int
     if not files:
         print(f"{job.host}: no input records in this shard, nothing to do", file=sys.stderr)
         return 0
-    records = pd.concat([read_table(p, settings.input.encoding) for p in files], ignore_index=True)
-    records = validate_table(records, settings.input.id_column, settings.input.text_columns)
     with tempfile.TemporaryDirectory() as tmp:
         store = LocalStore(Path(tmp))
-        steps.store_input(store, run_id, records)
+        steps.store_input(store, run_id, (part for p in files for part in iter_table(p, settings.input.encoding)),
+                          settings)
         result = steps.run_preprocess(store, run_id, settings, check_size=False)
         embedded = steps.run_embed(store, run_id, settings)
         shard = job.path(SHARDS_PATH) / job.host

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -199,3 +200,31 @@ def test_layer_one_term_counts_are_reused_from_the_model_and_equal_a_fresh_count
                                     fast_settings.layer.min_df)
     assert list(stored.vocabulary) == list(fresh.vocabulary)
     assert (stored.doc_term != fresh.doc_term).nnz == 0
+
+
+def test_pieces_give_the_same_run_as_one_table(local_store, fast_settings, sample_records, monkeypatch):
+    """Input, cleaning and embedding in pieces of 97 rows: the same documents and vectors."""
+    from backend.store.layout import docs_key, embeddings_key
+    from backend.text import input_data
+
+    LocalRunner(local_store).start(sample_records, fast_settings, "whole")
+    monkeypatch.setattr(input_data, "CHUNK_ROWS", 97)
+    LocalRunner(local_store).start(sample_records, fast_settings, "pieces")
+    whole, pieces = (local_store.read_parquet(docs_key(r)) for r in ("whole", "pieces"))
+    pd.testing.assert_frame_equal(whole, pieces)
+    name = "hashing-64"
+    np.testing.assert_array_equal(local_store.read_array(embeddings_key("whole", name)),
+                                  local_store.read_array(embeddings_key("pieces", name)))
+    assert load_run(local_store, "pieces").input["n_records"] == len(sample_records)
+
+
+def test_an_id_repeated_in_a_later_piece_is_refused_before_a_run_exists(local_store, fast_settings, sample_records,
+                                                                        monkeypatch):
+    from backend.text import input_data
+
+    monkeypatch.setattr(input_data, "CHUNK_ROWS", 100)
+    records = sample_records.copy()
+    records.loc[350, "opportunity_id"] = records.loc[5, "opportunity_id"]
+    with pytest.raises(InputDataError, match="appear more than once"):
+        LocalRunner(local_store).start(records, fast_settings, "twice")
+    assert local_store.list("runs") == []
