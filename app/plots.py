@@ -30,10 +30,12 @@ def keyword_bars(keywords: Sequence[tuple[str, float]], title: str = "") -> go.F
 
 
 def sample_for_map(documents: pd.DataFrame, max_points: int, seed: int = 0) -> tuple[pd.DataFrame, bool]:
-    """At most ``max_points`` documents (a fixed random sample), and whether it was down-sampled."""
-    if len(documents) <= max_points:
-        return documents, False
-    return documents.sample(n=max_points, random_state=seed).sort_index(), True
+    """The documents the layer placed on the map (at most ``max_points``: a fixed random sample
+    beyond that), and whether that is fewer than all of them."""
+    placed = documents[documents["x"].notna() & documents["y"].notna()]
+    if len(placed) > max_points:
+        placed = placed.sample(n=max_points, random_state=seed).sort_index()
+    return placed, len(placed) < len(documents)
 
 
 def document_map(documents: pd.DataFrame, colour: str = "label", height: int = 560) -> go.Figure:

@@ -2,8 +2,8 @@
 
 The document-term matrix is built once per layer; after any change of membership only the
 class-term sums and the TF-IDF weights are recomputed (a sparse product), which stays within a
-second or two at a million documents. The weighting is BERTopic's c-TF-IDF with
-``reduce_frequent_words``, so curated keywords read like the model's own.
+second or two at a million documents. The weighting is the layer model's own (``topics.ctfidf``),
+so curated keywords read like the model's.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import scipy.sparse as sp
 
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
+from backend.topics.ctfidf import Keywords, keywords
 from backend.topics.stages import keyword_counts
-
-Keywords = list[tuple[str, float]]
 
 
 class KeywordIndex:
@@ -51,13 +50,7 @@ class KeywordIndex:
 
     def keywords(self, codes: np.ndarray, n_classes: int, top_n: int = 10) -> list[Keywords]:
         """Top words per class for documents labelled ``codes`` (0..n_classes-1; -1 ignored)."""
-        keep = codes >= 0
-        rows = np.flatnonzero(keep)
-        one_hot = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (codes[keep], rows)), shape=(n_classes, len(codes))
-        )
-        counts = (one_hot @ self.doc_term).toarray()
-        return self._top_words(ctfidf(counts), top_n)
+        return keywords(self.doc_term, self.vocabulary, codes, n_classes, top_n)
 
     def for_mapping(self, mapping: Mapping, index: LayerIndex, top_n: int = 10) -> dict[str, Keywords]:
         """Keywords of every kept, non-empty topic of ``mapping``."""
@@ -65,28 +58,6 @@ class KeywordIndex:
         words = self.keywords(codes, len(keys), top_n)
         sizes = np.bincount(codes[codes >= 0], minlength=len(keys))
         return {key: words[i] for i, key in enumerate(keys) if sizes[i]}
-
-    def _top_words(self, weights: np.ndarray, top_n: int) -> list[Keywords]:
-        result = []
-        for row in weights:
-            if not row.any():
-                result.append([])
-                continue
-            n = min(top_n, int((row > 0).sum()))
-            top = np.argpartition(-row, n - 1)[:n]
-            top = top[np.argsort(-row[top], kind="stable")]
-            result.append([(str(self.vocabulary[i]), round(float(row[i]), 6)) for i in top])
-        return result
-
-
-def ctfidf(counts: np.ndarray) -> np.ndarray:
-    """BERTopic's class-based TF-IDF (``reduce_frequent_words=True``) on class-term counts."""
-    counts = np.asarray(counts, dtype=np.float64)
-    frequency = counts.sum(axis=0)
-    average = int(counts.sum(axis=1).mean()) if len(counts) else 0
-    idf = np.log(average / np.where(frequency == 0, 1, frequency) + 1)
-    totals = counts.sum(axis=1, keepdims=True)
-    return np.sqrt(counts / np.where(totals == 0, 1, totals)) * idf
 
 
 @dataclass(frozen=True)

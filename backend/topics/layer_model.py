@@ -18,6 +18,7 @@ from sklearn.decomposition import PCA
 
 from backend.errors import InputDataError
 from backend.settings import LayerSettings
+from backend.topics.ctfidf import keywords
 from backend.topics.stages import AutoThresholdBirch, KeywordCounter, make_clusterer, make_reducer, make_vectorizer
 
 
@@ -26,20 +27,32 @@ class LayerModel(BaseEstimator):
 
     The stages are components (``backend.topics.stages``): a ``reducer`` for the embeddings, a
     ``clusterer`` (its ``n_clusters`` is set to ``n_topics``) and a ``vectorizer`` counting keyword
-    terms; defaults are PCA, BIRCH and 1-2-gram counts. ``fit(keyword_texts, embeddings)``: texts
-    feed the keywords (lemmatised, stop words out), embeddings the clustering. Learned:
-    ``topics_`` (topic per document, 0..k-1 by size), ``keywords_`` (topic -> [(word, score)]),
-    ``reduced_embeddings_``, ``bertopic_``, and the per-document term counts ``doc_term_`` with
+    terms; defaults are PCA, BIRCH and 1-2-gram counts.
+
+    With ``fit_sample`` set and more documents than that, reducer and clusterer are fitted on a
+    fixed random sample and every other document is placed by ``placement``: "neighbours" (the
+    vote of its 10 nearest sampled documents in embedding space, and their mean reduced position)
+    or "transform" (the fitted reducer's ``transform``, then the clusterer's ``predict``). Keywords
+    are always counted over every document, in one sparse pass.
+
+    ``fit(keyword_texts, embeddings)``: texts feed the keywords, embeddings the clustering.
+    Learned: ``topics_`` (topic per document, 0..k-1, by size in the fitted sample),
+    ``keywords_`` (topic -> [(word, score)]), ``reduced_embeddings_``, ``sample_`` (the fitted
+    rows), ``bertopic_`` (fitted on the sample), and the per-document term counts ``doc_term_`` with
     their ``keyword_vectorizer_`` (reused by curation).
     """
 
     def __init__(self, n_topics: int = 20, reducer: Any = None, clusterer: Any = None, vectorizer: Any = None,
-                 top_n_words: int = 10) -> None:
+                 top_n_words: int = 10, fit_sample: int | None = None, placement: str = "neighbours",
+                 random_state: int = 42) -> None:
         self.n_topics = n_topics
         self.reducer = reducer
         self.clusterer = clusterer
         self.vectorizer = vectorizer
         self.top_n_words = top_n_words
+        self.fit_sample = fit_sample
+        self.placement = placement
+        self.random_state = random_state
 
     def fit(self, texts: Sequence[str], embeddings: np.ndarray) -> "LayerModel":
         from bertopic import BERTopic  # heavy import (torch): only when a layer is fitted
@@ -56,35 +69,74 @@ class LayerModel(BaseEstimator):
             )
         self.cluster_model_ = clone(self.clusterer if self.clusterer is not None else AutoThresholdBirch())
         self.cluster_model_.set_params(n_clusters=self.n_topics)
-        # BERTopic fits its vectorizer on one joined document per topic, where min_df would count
-        # topics; the vocabulary is chosen per document first, as the curation's KeywordIndex does.
+        # The vocabulary is chosen per document over every document (BERTopic's own vectorizer, fitted
+        # on one joined document per topic, would count min_df in topics).
         counter = clone(self.vectorizer if self.vectorizer is not None else KeywordCounter()).fit(texts)
         self.keyword_vectorizer_, self.doc_term_ = counter.vectorizer_, counter.doc_term_
-        vectorizer = CountVectorizer(ngram_range=tuple(self.keyword_vectorizer_.ngram_range), stop_words="english",
-                                     vocabulary=self.keyword_vectorizer_.vocabulary_)
+        vocabulary = self.keyword_vectorizer_.get_feature_names_out()
+        self.sample_ = self._sample(len(texts))
         self.bertopic_ = BERTopic(
             embedding_model=None,
             umap_model=clone(self.reducer) if self.reducer is not None else PCA(n_components=5),
             hdbscan_model=_KeepsItsInput(self.cluster_model_),
-            vectorizer_model=vectorizer,
+            vectorizer_model=CountVectorizer(ngram_range=tuple(self.keyword_vectorizer_.ngram_range),
+                                             stop_words="english", vocabulary=self.keyword_vectorizer_.vocabulary_),
             top_n_words=self.top_n_words,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             calculate_probabilities=False,
         )
-        topics, _ = self.bertopic_.fit_transform(list(texts), embeddings=np.asarray(embeddings))
-        self.topics_ = np.asarray(topics, dtype=int)
-        self.reduced_embeddings_ = self.bertopic_.hdbscan_model.fitted_on_
-        self.keywords_ = {
-            int(topic): [(str(word), float(score)) for word, score in words if word]
-            for topic, words in self.bertopic_.get_topics().items()
-            if topic != -1
-        }
+        sampled_topics, _ = self.bertopic_.fit_transform([texts[i] for i in self.sample_],
+                                                         embeddings=np.asarray(embeddings[self.sample_]))
+        sampled_reduced = self.bertopic_.hdbscan_model.fitted_on_
+        self.topics_ = np.empty(len(texts), dtype=int)
+        self.reduced_embeddings_ = np.empty((len(texts), sampled_reduced.shape[1]), dtype=np.float32)
+        self.topics_[self.sample_], self.reduced_embeddings_[self.sample_] = sampled_topics, sampled_reduced
+        rest = np.setdiff1d(np.arange(len(texts)), self.sample_, assume_unique=True)
+        if len(rest):
+            self.topics_[rest], self.reduced_embeddings_[rest] = self._place(embeddings, rest)
+        n_topics = int(self.topics_.max()) + 1
+        words = keywords(self.doc_term_, vocabulary, self.topics_, n_topics, self.top_n_words)
+        self.keywords_ = {topic: found for topic, found in enumerate(words) if found}
         return self
 
     def assign(self, embeddings: np.ndarray) -> np.ndarray:
         """Topics of new documents: project with the fitted reducer, nearest cluster."""
         topics, _ = self.bertopic_.transform([""] * len(embeddings), embeddings=np.asarray(embeddings))
         return np.asarray(topics, dtype=int)
+
+    def _sample(self, n: int) -> np.ndarray:
+        if not self.fit_sample or n <= self.fit_sample:
+            return np.arange(n)
+        return np.sort(np.random.default_rng(self.random_state).choice(n, self.fit_sample, replace=False))
+
+    def _place(self, embeddings: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Topics and reduced positions of the documents the fit did not see."""
+        if self.placement == "transform":
+            reduced = np.asarray(self.bertopic_.umap_model.transform(np.asarray(embeddings[rows])), dtype=np.float32)
+            return self.cluster_model_.predict(reduced), reduced
+        return nearest_sampled(embeddings, self.sample_, rows, self.topics_, self.reduced_embeddings_)
+
+
+def nearest_sampled(embeddings: np.ndarray, sample: np.ndarray, rows: np.ndarray, topics: np.ndarray,
+                    reduced: np.ndarray, k: int = 10, batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's topic by the similarity-weighted vote of its ``k`` nearest sampled documents
+    (cosine; the embeddings are normalised), and its reduced position as their weighted mean."""
+    reference = np.ascontiguousarray(embeddings[sample], dtype=np.float32)
+    sampled_topics, sampled_reduced = topics[sample], reduced[sample]
+    n_topics = int(sampled_topics.max()) + 1
+    placed_topics = np.empty(len(rows), dtype=int)
+    placed_reduced = np.empty((len(rows), reduced.shape[1]), dtype=np.float32)
+    for start in range(0, len(rows), batch):
+        part = rows[start:start + batch]
+        similarity = np.asarray(embeddings[part], dtype=np.float32) @ reference.T
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        weight = np.clip(np.take_along_axis(similarity, nearest, axis=1), 1e-6, None)
+        votes = np.zeros((len(part), n_topics), dtype=np.float32)
+        np.add.at(votes, (np.arange(len(part))[:, None], sampled_topics[nearest]), weight)
+        placed_topics[start:start + len(part)] = votes.argmax(axis=1)
+        placed_reduced[start:start + len(part)] = (
+            (sampled_reduced[nearest] * weight[..., None]).sum(axis=1) / weight.sum(axis=1, keepdims=True))
+    return placed_topics, placed_reduced
 
 
 class _KeepsItsInput(BaseEstimator):
@@ -104,13 +156,18 @@ class _KeepsItsInput(BaseEstimator):
 
 
 def layer_model(settings: LayerSettings, n_topics: int, n_docs: int) -> LayerModel:
-    """The layer model the settings describe, its stages built by name, the reducer sized for ``n_docs``."""
+    """The layer model the settings describe, its stages built by name, the reducer sized for the
+    documents it is fitted on (``n_docs``, or the sample of them)."""
+    fitted = min(n_docs, settings.fit_sample) if settings.fit_sample else n_docs
     return LayerModel(
         n_topics=n_topics,
-        reducer=make_reducer(settings, n_docs),
+        reducer=make_reducer(settings, fitted),
         clusterer=make_clusterer(settings, n_topics),
         vectorizer=make_vectorizer(settings),
         top_n_words=settings.top_n_words,
+        fit_sample=settings.fit_sample or None,
+        placement=settings.placement,
+        random_state=settings.random_state,
     )
 
 

@@ -40,14 +40,21 @@ def fit_layer(
     settings: LayerSettings,
     parent: str | None = None,
     progress: Progress | None = None,
+    map_points: int | None = None,
 ) -> tuple[LayerResult, LayerModel]:
-    """Fit one layer model on the given documents and describe its topics."""
+    """Fit one layer model on the given documents and describe its topics.
+
+    The document map gets 2-D positions for at most ``map_points`` documents (a fixed random
+    sample; the others have none), which is all the app draws.
+    """
     stage = f"topics under {parent}" if parent else "topics"
     report = progress or (lambda _stage, _fraction: None)
     report(f"{stage}: UMAP + BIRCH + c-TF-IDF", 0.0)
     model = layer_model(settings, n_topics, len(ids)).fit(texts, embeddings)
     report(f"{stage}: 2-D map", 0.7)
-    coords = document_coordinates(embeddings, settings)
+    coords = np.full((len(ids), 2), np.nan, dtype=np.float32)
+    shown = map_rows(len(ids), map_points, settings.random_state)
+    coords[shown] = document_coordinates(np.asarray(embeddings[shown]), settings)
     prefix = f"{parent}." if parent else ""
     keys = np.array([f"{prefix}{t}" for t in model.topics_], dtype=object)
     ids = [str(i) for i in ids]
@@ -70,6 +77,13 @@ def fit_layer(
     return LayerResult(layer, assignments, topics, model.reduced_embeddings_), model
 
 
+def map_rows(n_docs: int, map_points: int | None, seed: int) -> np.ndarray:
+    """The documents the map shows: all of them, or a fixed random sample of ``map_points``."""
+    if not map_points or n_docs <= map_points:
+        return np.arange(n_docs)
+    return np.sort(np.random.default_rng(seed).choice(n_docs, map_points, replace=False))
+
+
 def fit_sublayer(
     layer: int,
     parents: Mapping[str, np.ndarray],
@@ -79,8 +93,11 @@ def fit_sublayer(
     drilldown: DrillDownSettings,
     progress: Progress | None = None,
     on_model: Callable[[str, LayerModel], None] | None = None,
+    map_points: int | None = None,
 ) -> LayerResult:
-    """One sub-model per parent topic; ``parents`` maps parent key -> document row positions."""
+    """One sub-model per parent topic; ``parents`` maps parent key -> document row positions.
+    The map's ``map_points`` are shared among the parents by their size."""
+    total = sum(len(rows) for rows in parents.values()) or 1
     parts: list[LayerResult] = []
     skipped: dict[str, str] = {}
     for number, (parent, rows) in enumerate(sorted(parents.items()), start=1):
@@ -101,6 +118,7 @@ def fit_sublayer(
             k,
             layer_settings,
             parent=parent,
+            map_points=max(100, round(map_points * len(rows) / total)) if map_points else None,
         )
         if on_model:
             on_model(parent, model)

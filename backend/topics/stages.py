@@ -12,6 +12,7 @@ Each is a scikit-learn-style estimator. Adding one is one class plus one entry i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -158,6 +159,25 @@ CLUSTERERS: dict[str, Callable[[LayerSettings, int], Any]] = {
 VECTORIZERS: dict[str, Callable[[LayerSettings], Any]] = {
     "count": lambda s: KeywordCounter(ngram_range=s.ngram_range, min_df=s.min_df),
 }
+
+
+def needs_warm_up(settings: LayerSettings) -> bool:
+    """Whether the settings use UMAP and numba has not yet compiled its kernels in this process."""
+    return (settings.reducer == "umap" or settings.coords == "umap") and _compile_umap.cache_info().currsize == 0
+
+
+def warm_up(settings: LayerSettings) -> None:
+    """Make sure numba has compiled UMAP's kernels in this process (when the settings use UMAP)."""
+    if settings.reducer == "umap" or settings.coords == "umap":
+        _compile_umap()
+
+
+@functools.cache
+def _compile_umap() -> None:
+    """Fit UMAP once on random points, so numba compiles its kernels (and pynndescent's, used from
+    4,096 points up) here: about 30 s on 2 cores, once per process, never inside a real fit."""
+    points = np.random.default_rng(0).normal(size=(4200, 16)).astype(np.float32)
+    umap_reducer(LayerSettings(), len(points), 2).fit(points)
 
 
 def check_stages(settings: LayerSettings) -> None:

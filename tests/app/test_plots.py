@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from app.plots import document_map, documents_per_use_case, hierarchy, keyword_bars, sample_for_map, selected_ids
@@ -19,11 +20,14 @@ def test_document_map_one_webgl_trace_per_topic_in_key_order_with_ids():
 def test_selection_and_sampling():
     event = {"selection": {"points": [{"customdata": "a"}, {"customdata": "b"}, {"customdata": "a"}, {"x": 1}]}}
     assert selected_ids(event) == ["a", "b"] and selected_ids(None) == []
-    docs = pd.DataFrame({"id": range(100)})
+    docs = pd.DataFrame({"id": range(100), "x": np.arange(100.0), "y": np.arange(100.0)})
     shown, sampled = sample_for_map(docs, 10)
     assert len(shown) == 10 and sampled and sample_for_map(docs, 10)[0].equals(shown)
     everything, sampled = sample_for_map(docs, 1000)
-    assert everything is docs and not sampled
+    assert everything.equals(docs) and not sampled
+    docs.loc[50:, ["x", "y"]] = np.nan  # the layer placed only half of them on the map
+    placed, sampled = sample_for_map(docs, 1000)
+    assert len(placed) == 50 and sampled
 
 
 def test_hierarchy_and_counts_and_keywords():

@@ -5,7 +5,7 @@ import pytest
 from backend.curation.apply import replay
 from backend.curation.diff import diff
 from backend.curation.history import History
-from backend.curation.keywords import ctfidf, keyword_changes
+from backend.curation.keywords import keyword_changes
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Rename, Split
 from backend.curation.preview import preview_merge, preview_split, preview_split_groups
 from backend.errors import MappingError
@@ -52,12 +52,6 @@ def test_keywords_follow_curation(setup):
     merged.apply(Merge(topics=("0", "1")))
     after = keywords.for_mapping(merged.current, index)
     assert {w for w, _ in after["0"][:2]} == {"invoice", "chatbot"} and "1" not in after
-
-
-def test_ctfidf_prefers_distinctive_words():
-    weights = ctfidf([[5, 5, 0], [0, 5, 5]])
-    assert weights[0, 0] > weights[0, 1] and weights[1, 2] > weights[1, 1]
-    assert (ctfidf([[0, 0]]) == 0).all()
 
 
 def test_split_preview_finds_the_two_halves_and_can_be_applied(setup):

@@ -1,0 +1,208 @@
+"""A million documents on one machine: the tables of bench/RESULTS.md, 'At scale', in one command.
+
+    .venv/bin/python bench/scale.py --json bench/results/scale.json
+    .venv/bin/python bench/scale.py --tables-from bench/results/scale.json
+
+For 100,000 and 1,000,000 generated records (written to CSV first; generating them is not timed):
+1. **The run to the first approval** from the CSV with the default settings (the CPU default
+   backend, the embedding cache off): seconds per step and the process's peak resident memory;
+   and at 1M once more with ``embedding.backend = "static"``.
+2. **Layer 1 alone**, the embeddings given, in a fresh process after UMAP's one-off numba compile
+   (reported apart): seconds, peak memory, NMI against the generator's use cases.
+3. At 100k, **stock BERTopic** (UMAP + HDBSCAN, its defaults) on the same embeddings, the same way.
+4. **The app on the 1M run**: each page's first render and a curation click, as server time
+   (one Streamlit script run, driven with AppTest).
+Every measurement runs in its own process, one after the other, on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+WORK = ROOT / "bench" / ".cache" / "scale"
+
+
+def records_csv(size: int) -> Path:
+    from backend.text.sample_data import generate_opportunities
+
+    path = WORK / f"records-{size}.csv"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        generate_opportunities(size, seed=42).to_csv(path, index=False)
+    return path
+
+
+def store_of(size: int, backend: str) -> Path:
+    return WORK / f"store-{size}-{backend}"
+
+
+def run_to_first_approval(size: int, backend: str) -> dict:
+    """Fresh process: CSV -> preprocess -> embed -> layer 1, stopping at the first approval."""
+    import shutil
+
+    from memory import PeakMemory
+
+    from backend.runs.runner import LocalRunner
+    from backend.settings import settings_from_dict
+    from backend.store.local import LocalStore
+
+    csv = records_csv(size)
+    shutil.rmtree(store_of(size, backend), ignore_errors=True)
+    store = LocalStore(store_of(size, backend))
+    settings = settings_from_dict({"embedding": {"backend": backend, "cache": False}} if backend != "default"
+                                  else {"embedding": {"cache": False}})
+    with PeakMemory() as memory:
+        def progress(stage: str, _fraction: float) -> None:
+            memory.stage = stage.split(":")[0]
+
+        started = time.perf_counter()
+        record = LocalRunner(store, progress).start(csv, settings, "scale")
+        total = time.perf_counter() - started
+    steps = {name: state.seconds for name, state in record.steps.items() if state.seconds is not None}
+    return {"kind": "run", "size": size, "backend": settings.embedding.backend, "total_s": round(total, 1),
+            "steps": steps, "input_s": round(total - sum(steps.values()), 1),
+            "peak_mb": {k: round(v / 2**20) for k, v in memory.peaks.items()},
+            "nmi_use_case": layer_nmi(store, size)}
+
+
+def layer_nmi(store, size: int) -> float:
+    import pandas as pd
+    from sklearn.metrics import normalized_mutual_info_score
+
+    assignments = store.read_parquet("runs/scale/layer1/assignments.parquet", columns=["id", "topic"])
+    truth = pd.read_csv(records_csv(size), usecols=["opportunity_id", "true_use_case"], dtype=str)
+    truth = truth.set_index("opportunity_id")["true_use_case"].loc[assignments["id"]]
+    return round(float(normalized_mutual_info_score(truth, assignments["topic"])), 3)
+
+
+def layer_alone(size: int, backend: str, model: str) -> dict:
+    """Fresh process: layer 1 (ours) or stock BERTopic on the run's stored embeddings."""
+    from memory import PeakMemory
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from backend.settings import run_settings
+    from backend.store.layout import docs_key
+    from backend.store.local import LocalStore
+    from backend.text.embeddings import load_embeddings
+    from backend.topics.stages import warm_up
+
+    store = LocalStore(store_of(size, backend))
+    settings = run_settings(store, "scale")
+    docs = store.read_parquet(docs_key("scale"), columns=["id", "text_keywords"])
+    embeddings = np.asarray(load_embeddings(store, "scale", settings))
+    started = time.perf_counter()
+    warm_up(settings.layer)
+    compile_s = time.perf_counter() - started
+    warnings.simplefilter("ignore")
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        if model == "ours":
+            from backend.topics.layers import fit_layer
+
+            result, _ = fit_layer(docs["id"].tolist(), docs["text_keywords"].tolist(), embeddings,
+                                  settings.layer.n_topics, settings.layer, map_points=settings.app.max_map_points)
+            topics = result.assignments["topic"].to_numpy()
+        else:
+            from bertopic import BERTopic
+
+            topics, _ = BERTopic(embedding_model=None, calculate_probabilities=False).fit_transform(
+                docs["text_keywords"].tolist(), embeddings=embeddings)
+        seconds = time.perf_counter() - started
+    import pandas as pd
+
+    truth = pd.read_csv(records_csv(size), usecols=["opportunity_id", "true_use_case"], dtype=str)
+    truth = truth.set_index("opportunity_id")["true_use_case"].loc[docs["id"]]
+    return {"kind": "layer", "size": size, "model": model, "compile_s": round(compile_s, 1),
+            "seconds": round(seconds, 1), "peak_mb": round(max(memory.peaks.values()) / 2**20),
+            "topics": int(len(set(topics)) - (1 if -1 in set(topics) else 0)),
+            "nmi_use_case": round(float(normalized_mutual_info_score(truth, topics)), 3)}
+
+
+def app_on(size: int, backend: str) -> dict:
+    """Fresh process: the app on the run's store (AppTest)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_app", ROOT / "bench" / "app.py")  # not the app package
+    bench_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_app)
+    drive = bench_app.drive
+    ids = [f"OPP-{j:06d}" for j in range(1, 501)]
+    rows = drive(store_of(size, backend), 5, ids)
+    return {"kind": "app", "size": size, "rows": [[name, round(m, 3), None if w != w else round(w, 3)]
+                                                  for name, m, w in rows]}
+
+
+def fresh(*args: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--one", *args], check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps(result), file=sys.stderr, flush=True)
+    return result
+
+
+def tables(rows: list[dict]) -> str:
+    runs = [r for r in rows if r["kind"] == "run"]
+    lines = ["| records | backend | total | read + check input | preprocess | embed | layer 1 | peak RSS | layer-1 NMI (use case) |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in runs:
+        s = r["steps"]
+        lines.append(f"| {r['size']:,} | {r['backend']} | {r['total_s'] / 60:.1f} min | {r['input_s']:.0f} s "
+                     f"| {s.get('preprocess', 0):.0f} s | {s.get('embed', 0):.0f} s | {s.get('layer1', 0):.0f} s "
+                     f"| {max(r['peak_mb'].values()) / 1024:.1f} GB | {r['nmi_use_case']:.3f} |")
+    layers = [r for r in rows if r["kind"] == "layer"]
+    lines += ["", "| documents | layer | seconds | UMAP compile, once per process | peak RSS | topics | NMI (use case) |",
+              "|---:|---|---:|---:|---:|---:|---:|"]
+    for r in layers:
+        name = "ours (sampled fit, defaults)" if r["model"] == "ours" else "stock BERTopic (UMAP + HDBSCAN)"
+        lines.append(f"| {r['size']:,} | {name} | {r['seconds']:.0f} | {r['compile_s']:.0f} s "
+                     f"| {r['peak_mb'] / 1024:.1f} GB | {r['topics']} | {r['nmi_use_case']:.3f} |")
+    for r in (r for r in rows if r["kind"] == "app"):
+        lines += ["", f"| app on the {r['size']:,}-document run | median s | max s |", "|---|---:|---:|"]
+        lines += [f"| {name} | {m:.2f} | {'' if w is None else f'{w:.2f}'} |" for name, m, w in r["rows"]]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--tables-from", type=Path)
+    parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        what, size, backend, *rest = args.one
+        result = {"run": lambda: run_to_first_approval(int(size), backend),
+                  "layer": lambda: layer_alone(int(size), backend, rest[0]),
+                  "app": lambda: app_on(int(size), backend)}[what]()
+        print(json.dumps(result))
+        return
+    if args.tables_from:
+        rows = json.loads(args.tables_from.read_text())
+    else:
+        rows = []
+        for size in args.sizes:
+            records_csv(size)
+            rows.append(fresh("run", str(size), "default"))
+            rows.append(fresh("layer", str(size), "default", "ours"))
+            if size <= 100_000:
+                rows.append(fresh("layer", str(size), "default", "stock"))
+        largest = max(args.sizes)
+        rows.append(fresh("app", str(largest), "default"))
+        rows.append(fresh("run", str(largest), "static"))
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+    print(tables(rows))
+
+
+if __name__ == "__main__":
+    main()
