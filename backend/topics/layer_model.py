@@ -75,12 +75,16 @@ class LayerModel(BaseEstimator):
         self.keyword_vectorizer_, self.doc_term_ = counter.vectorizer_, counter.doc_term_
         vocabulary = self.keyword_vectorizer_.get_feature_names_out()
         self.sample_ = self._sample(len(texts))
+        # BERTopic's own c-TF-IDF (of the sample, kept in its saved model) may only see terms the
+        # sample uses: a term it never saw would get an infinite weight.
+        in_sample = np.asarray(self.doc_term_[self.sample_].sum(axis=0)).ravel() > 0
+        sample_vocabulary = {str(term): i for i, term in enumerate(vocabulary[in_sample])}
         self.bertopic_ = BERTopic(
             embedding_model=None,
             umap_model=clone(self.reducer) if self.reducer is not None else PCA(n_components=5),
             hdbscan_model=_KeepsItsInput(self.cluster_model_),
             vectorizer_model=CountVectorizer(ngram_range=tuple(self.keyword_vectorizer_.ngram_range),
-                                             stop_words="english", vocabulary=self.keyword_vectorizer_.vocabulary_),
+                                             stop_words="english", vocabulary=sample_vocabulary),
             top_n_words=self.top_n_words,
             ctfidf_model=ClassTfidfTransformer(reduce_frequent_words=True),
             calculate_probabilities=False,
@@ -113,7 +117,9 @@ class LayerModel(BaseEstimator):
         """Topics and reduced positions of the documents the fit did not see."""
         if self.placement == "transform":
             reduced = np.asarray(self.bertopic_.umap_model.transform(np.asarray(embeddings[rows])), dtype=np.float32)
-            return self.cluster_model_.predict(reduced), reduced
+            # BERTopic numbers topics by size: map the clusterer's own labels the same way.
+            renumbered = self.bertopic_.topic_mapper_.get_mappings(original_topics=True)
+            return np.array([renumbered[label] for label in self.cluster_model_.predict(reduced)]), reduced
         return nearest_sampled(embeddings, self.sample_, rows, self.topics_, self.reduced_embeddings_)
 
 

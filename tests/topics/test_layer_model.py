@@ -100,3 +100,21 @@ def test_representative_documents_are_closest_to_the_centroid():
     reps = representative_documents(embeddings, topics, n=2)
     assert reps[1] == [2]
     assert reps[0][0] == 1 and len(reps[0]) == 2
+
+
+def test_a_fit_on_a_sample_places_the_rest_close_to_the_full_fit():
+    """Fitted on 300 of 800 documents, the others placed by their nearest sampled neighbours (or by
+    UMAP-style transform): nearly the same topics as fitting all 800."""
+    from sklearn.metrics import normalized_mutual_info_score as nmi
+
+    texts, truth = themed_corpus(n_themes=8, per_theme=100, seed=3)
+    texts = [t + (" onlyhere" if i == len(texts) - 1 else "") for i, t in enumerate(texts)]  # a term outside the sample
+    embeddings = HashingEmbedder(dim=64).encode(texts)
+    full = LayerModel(n_topics=8, reducer=PCA(n_components=6, random_state=0)).fit(texts, embeddings)
+    for placement, agreement in (("neighbours", 0.9), ("transform", 0.85)):
+        sampled = LayerModel(n_topics=8, reducer=PCA(n_components=6, random_state=0), fit_sample=300,
+                             placement=placement).fit(texts, embeddings)
+        assert len(sampled.sample_) == 300 and sampled.topics_.shape == (800,)
+        assert nmi(full.topics_, sampled.topics_) > agreement and nmi(truth, sampled.topics_) > agreement, placement
+        assert sampled.reduced_embeddings_.shape == (800, 6) and np.isfinite(sampled.reduced_embeddings_).all()
+        assert sampled.doc_term_.shape[0] == 800  # keywords count every document
