@@ -126,7 +126,7 @@ class LayerSettings:
     # Fit the reducer and clusterer on at most this many documents (a fixed random sample; 0: all)
     # and place the others by "neighbours" (their nearest sampled documents) or "transform"
     # (bench/QUALITY.md, 'A layer on a sample').
-    fit_sample: int = 0
+    fit_sample: int = 50_000
     placement: str = "neighbours"
     # 2-D coordinates for the document map: "umap" or "pca".
     coords: str = "umap"
