@@ -9,8 +9,9 @@ topics with the product's layer defaults, seeds 0-2: the full fit, then fits on 
 the 20 newsgroups, and against the full fit of the same seed.
 
 Time: the same vectors resampled with a little noise to 100,000 documents (as bench/speed.py
-does), one seed: the full fit against a 20,000-document sample with each placement, each in a
-fresh process that first warms UMAP's numba kernels on 500 documents (so compile time is apart).
+does), one seed: the full fit against the default 50,000-document sample with each placement, each
+in a fresh process that first warms UMAP's numba kernels (so compile time is apart).
+``--time-only`` re-measures the times and keeps the quality rows of ``--json``'s file.
 """
 
 from __future__ import annotations
@@ -80,8 +81,11 @@ def time_one(size: int, sample: int, placement: str) -> dict:
     from memory import PeakMemory
     from speed import corpus
 
+    from backend.settings import LayerSettings
+    from backend.topics.stages import warm_up
+
     texts, vectors = corpus(size)
-    fit(texts[:500], vectors[:500], 0, 0, "neighbours")  # numba compiles here, not in the timing
+    warm_up(LayerSettings())  # numba compiles here, not in the timing
     with PeakMemory() as memory:
         _, seconds = fit(texts, vectors, 0, sample, placement)
     return {"kind": "time", "size": size, "sample": sample or size, "placement": placement if sample else "full fit",
@@ -90,7 +94,7 @@ def time_one(size: int, sample: int, placement: str) -> dict:
 
 def time_rows(size: int) -> list[dict]:
     rows = []
-    for sample, placement in [(0, "neighbours"), (20000, "neighbours"), (20000, "transform")]:
+    for sample, placement in [(0, "neighbours"), (50000, "neighbours"), (50000, "transform")]:
         out = subprocess.run([sys.executable, __file__, "--time-one", str(size), str(sample), placement],
                              check=True, capture_output=True, text=True)
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -118,12 +122,18 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--tables-from", type=Path)
     parser.add_argument("--time-one", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--time-only", action="store_true")
     args = parser.parse_args()
     if args.time_one:
         size, sample, placement = args.time_one
         print(json.dumps(time_one(int(size), int(sample), placement)))
         return
-    rows = json.loads(args.tables_from.read_text()) if args.tables_from else quality_rows() + time_rows(args.size)
+    if args.tables_from:
+        rows = json.loads(args.tables_from.read_text())
+    elif args.time_only:
+        rows = [r for r in json.loads(args.json.read_text()) if r["kind"] == "quality"] + time_rows(args.size)
+    else:
+        rows = quality_rows() + time_rows(args.size)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     print(tables(rows))
