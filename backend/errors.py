@@ -40,6 +40,14 @@ class RunStateError(CuratorError):
     """The run is not in a state that allows the requested action."""
 
 
+class UnsavedChangesError(RunStateError):
+    """Approving would leave out changes the approver has not saved."""
+
+    def __init__(self, problem: str, fix: str = "", count: int = 0) -> None:
+        super().__init__(problem, fix)
+        self.count = count
+
+
 class SaveConflictError(StoreError):
     """Someone saved a newer version of the mapping after it was loaded."""
 

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -20,20 +21,20 @@ import pandas as pd
 from backend.curation.diff import MappingDiff, diff
 from backend.curation.labels import label_counts
 from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, sort_key, validate
-from backend.curation.session import CurationSession
-from backend.curation.versions import load_version
-from backend.errors import CuratorError
+from backend.curation.session import CurationSession, unsaved_count
+from backend.curation.versions import load_approved, load_version
+from backend.errors import CuratorError, InputDataError, RunStateError, UnsavedChangesError
 from backend.runs import decisions
 from backend.runs.approvals import Approval, load_approval
 from backend.runs.callbacks import CallbackClient
 from backend.runs.record import RunRecord, list_run_ids, load_run
 from backend.runs.runner import LocalRunner
 from backend.runs.steps import current_labels, current_tree
-from backend.settings import Settings
+from backend.settings import LayerSettings, Settings
 from backend.store import ArtifactStore
-from backend.store.layout import mapping_prefix, progress_key, records_key
-from backend.text.input_data import read_table
-from backend.topics.layer_result import is_fitted, load_layer
+from backend.store.layout import approved_key, mapping_prefix, progress_key, records_key
+from backend.text.input_data import ACCEPTED_SUFFIXES, check_text_columns, read_table, validate_table
+from backend.topics.layer_result import is_fitted, load_layer, load_skipped, load_topics
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +51,33 @@ def list_runs(store: ArtifactStore) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["run", "status", "waiting at", "documents", "created", "updated"])
 
 
-def read_upload(name: str, data: bytes, settings: Settings) -> pd.DataFrame:
-    """An uploaded CSV or Parquet file as a table (the same checks as the command line)."""
+def read_upload(name: str, data: bytes, encoding: str = "utf-8") -> pd.DataFrame:
+    """An uploaded CSV or Parquet file as a table (the same checks as the command line; messages
+    name the upload, never a temporary file)."""
+    if not name.lower().endswith(ACCEPTED_SUFFIXES):
+        raise InputDataError(f"'{name}' is not a CSV or Parquet file.",
+                             f"Export the records as CSV or Parquet ({', '.join(ACCEPTED_SUFFIXES)}) and upload that.")
     suffix = "".join(Path(name).suffixes[-2:]) or Path(name).suffix
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
-        frame = read_table(path, settings.input.encoding)
+        frame = read_table(path, encoding, name=f"'{name}'")
     frame.attrs["source"] = name
     return frame
+
+
+def check_upload(records: pd.DataFrame, id_column: str, text_columns: list[str]) -> None:
+    """What a run would refuse about these columns, said before it starts (InputDataError)."""
+    if not text_columns:
+        raise InputDataError("No text column is chosen.", "Choose the columns that describe each record.")
+    validate_table(records, id_column, text_columns)
+    check_text_columns(records, text_columns)
+
+
+def suggested_topics(n_docs: int, layer: LayerSettings) -> int:
+    """Layer-1 topics to offer for ``n_docs`` documents: about one per 250, within
+    layer.min_topics..max_topics (20 for the 5,000 sample records)."""
+    return max(layer.min_topics, min(layer.max_topics, round(n_docs / 250)))
 
 
 def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, user: str,
@@ -71,13 +90,32 @@ def start_run(store: ArtifactStore, records: pd.DataFrame, settings: Settings, u
 
 
 def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str, settings: Settings,
-                       version: int | None = None, callbacks: CallbackClient | None = None) -> Mapping:
+                       version: int | None = None, callbacks: CallbackClient | None = None,
+                       unsaved: Literal["refuse", "save", "discard"] = "refuse") -> Mapping:
     """Approve ``layer`` at the ``version`` the person was shown (default: the latest saved), then,
     for a local run, resume it in the background; a SageMaker run goes on in SageMaker.
 
+    Changes the approver made and did not save are never left out silently: by default the
+    approval is refused (UnsavedChangesError); ``unsaved`` says to save them first or discard them.
     The answer is claimed with a conditional write before anything else, so a second click, a
     second tab or a reload never approves a layer twice, nor resumes the run twice.
     """
+    count = unsaved_count(store, run_id, layer, user)
+    if count and unsaved == "refuse":
+        raise UnsavedChangesError(
+            f"You have {count} unsaved change(s) on layer {layer}; approving now would leave them out.",
+            "Save and approve, or discard them and approve the saved version.", count=count)
+    if count:
+        session = CurationSession(store, run_id, layer, user)
+        if unsaved == "discard":
+            session.discard_unsaved()
+        elif session.stale_draft:
+            raise RunStateError(
+                f"Your unsaved changes began from version {session.stale_base}; "
+                f"version {session.base_version} was saved since.",
+                "Open the layer's workspace, replay your changes onto the newer version, then approve.")
+        else:
+            version = session.save().version
     outcome = decisions.approve(store, run_id, user, settings, layer=layer, version=version, callbacks=callbacks)
     if outcome.resume_locally:
         _in_background(store, run_id, lambda runner: runner.resume(run_id), user)
@@ -157,13 +195,18 @@ def approval_summary(store: ArtifactStore, run_id: str) -> ApprovalSummary | Non
 
 # Layers and curation ------------------------------------------------------------------------
 
+def is_approved(store: ArtifactStore, run_id: str, layer: int) -> bool:
+    return store.exists(approved_key(run_id, layer))
+
+
 def fitted_layers(store: ArtifactStore, run_id: str) -> list[int]:
     return [n for n in (1, 2, 3) if is_fitted(store, run_id, n) and store.list(mapping_prefix(run_id, n))]
 
 
-def topics_table(session: CurationSession) -> pd.DataFrame:
-    """One row per kept topic of the session's current mapping: what the tables show."""
-    keywords = session.keywords()
+def topics_table(session: CurationSession, keywords: dict | None = None) -> pd.DataFrame:
+    """One row per kept topic of the session's current mapping: what the tables show
+    (``keywords``: the mapping's, when the caller has them already)."""
+    keywords = session.keywords() if keywords is None else keywords
     sizes = session.index.sizes(session.mapping)
     rows = []
     for key, decision in sorted(session.mapping.topics.items(), key=lambda kv: sort_key(kv[0])):
@@ -177,8 +220,8 @@ def topics_table(session: CurationSession) -> pd.DataFrame:
 
 
 def layer_documents(session: CurationSession) -> pd.DataFrame:
-    """Every document of the layer: id, 2-D position, current topic and label, raw text."""
-    frame = session.result.assignments[["id", "x", "y"]].copy()
+    """Every document of the layer: id, parent topic, 2-D position, current topic and label, raw text."""
+    frame = session.result.assignments[["id", "parent", "x", "y"]].copy()
     frame["id"] = frame["id"].astype(str)
     codes, keys = session.index.membership_codes(session.mapping)
     names = np.array([f"{k}: {session.mapping.topics[k].label}" for k in keys] + [UNASSIGNED_LABEL], dtype=object)
@@ -188,12 +231,44 @@ def layer_documents(session: CurationSession) -> pd.DataFrame:
     return frame
 
 
-def search_documents(documents: pd.DataFrame, query: str, limit: int = 50) -> pd.DataFrame:
-    """Documents whose text contains every word of ``query`` (case-insensitive)."""
+def search_documents(documents: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Documents whose text contains every word of ``query`` (case-insensitive), all of them."""
     mask = pd.Series(True, index=documents.index)
+    lowered = documents["text"].str.lower()
     for word in query.lower().split():
-        mask &= documents["text"].str.lower().str.contains(word, regex=False)
-    return documents[mask].head(limit)
+        mask &= lowered.str.contains(word, regex=False)
+    return documents[mask]
+
+
+def unsaved_changes(store: ArtifactStore, run_id: str, layer: int, user: str) -> int:
+    """How many changes ``user`` made on the layer and has not saved."""
+    return unsaved_count(store, run_id, layer, user)
+
+
+def parent_topics(store: ArtifactStore, session: CurationSession) -> pd.DataFrame:
+    """The parents a layer 2 or 3 was fitted under: key, their approved label one layer up, documents."""
+    counts = session.result.assignments["parent"].dropna().astype(str).value_counts()
+    above = load_approved(store, session.run_id, session.layer - 1) if session.layer > 1 else None
+    rows = [{"parent": key, "label": above.topics[key].label if above and key in above.topics else key,
+             "documents": int(n)} for key, n in counts.items()]
+    rows.sort(key=lambda row: sort_key(row["parent"]))
+    return pd.DataFrame(rows, columns=["parent", "label", "documents"])
+
+
+def subtopics(store: ArtifactStore, run_id: str, layer: int, topic: str) -> pd.DataFrame:
+    """The topics the next layer found inside ``topic``, with their latest labels (empty if none)."""
+    below = layer + 1
+    if below > 3 or not is_fitted(store, run_id, below) or not store.list(mapping_prefix(run_id, below)):
+        return pd.DataFrame(columns=["topic", "label", "documents"])
+    labels = load_version(store, run_id, below).topics
+    rows = [{"topic": key, "label": labels[key].label if key in labels else key, "documents": t.size}
+            for key, t in load_topics(store, run_id, below).items() if t.parent == topic]
+    return pd.DataFrame(rows, columns=["topic", "label", "documents"])
+
+
+def skipped_parents(store: ArtifactStore, run_id: str, layer: int) -> dict[str, str]:
+    """Topics marked for drill-down that this layer did not split, with why."""
+    return load_skipped(store, run_id, layer)
 
 
 # Exports ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from backend.errors import InputDataError
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.topics.ctfidf import Keywords, keywords
@@ -30,7 +31,7 @@ class KeywordIndex:
     def from_texts(cls, texts: Sequence[str], ngram_range: tuple[int, int] = (1, 2), min_df: int = 2) -> "KeywordIndex":
         try:
             vectorizer, matrix = keyword_counts(texts, ngram_range, min_df)
-        except ValueError:  # no term at all (every text empty)
+        except InputDataError:  # no term at all (every text empty): an empty index, not an error
             return cls(sp.csr_matrix((len(texts), 0)), [])
         return cls(matrix, vectorizer.get_feature_names_out())
 

@@ -72,8 +72,10 @@ class Split(Operation):
     labels: tuple[str, ...] = ()
 
     def describe(self) -> str:
-        sizes = "+".join(str(len(g)) for g in self.groups)
-        return f"split {self.topic} into {len(self.groups)} ({sizes} documents)"
+        sizes = [len(g) for g in self.groups]
+        if len(sizes) == 1:
+            return f"split {_count(sizes[0], 'document')} off topic {self.topic} into a new topic"
+        return f"split topic {self.topic} into {len(sizes)} topics ({' + '.join(map(str, sizes))} documents)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +85,7 @@ class Move(Operation):
     to: str
 
     def describe(self) -> str:
-        return f"move {len(self.documents)} document(s) to {self.to}"
+        return f"move {_count(len(self.documents), 'document')} to topic {self.to}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,6 +115,10 @@ class Note(Operation):
 
     def describe(self) -> str:
         return f"note on {self.topic}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 OPERATION_TYPES: dict[str, type[Operation]] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.curation.operations import Merge, Split
 from backend.errors import MappingError
+from backend.topics.layer_result import keyword_label
 from backend.topics.stages import AutoThresholdBirch
 
 SPLIT_SAMPLE = 5000
@@ -58,12 +59,14 @@ def preview_split(mapping: Mapping, topic: str, k: int, index: LayerIndex, keywo
 
 def preview_split_groups(mapping: Mapping, topic: str, groups: tuple[tuple[str, ...], ...], index: LayerIndex,
                          keywords: KeywordIndex, by: str = "", reason: str = "") -> SplitPreview:
-    """What a split into these groups (e.g. a lasso selection) would give."""
+    """What a split into these groups (e.g. a lasso selection) would give; each new topic is named
+    after its keywords, as the layer names its topics."""
     op = Split(topic=topic, groups=groups, by=by, reason=reason)
     after = apply(mapping, op, index)
     new_topics = sorted(set(after.topics) - set(mapping.topics), key=lambda k: int(k.rsplit(".", 1)[-1]))
-    words = keywords.for_mapping(after, index)
-    return SplitPreview(op, [len(g) for g in groups], [words.get(k, []) for k in new_topics], new_topics)
+    words = [keywords.for_mapping(after, index).get(k, []) for k in new_topics]
+    labels = tuple(keyword_label(w, f"{mapping.topics[topic].label} ({i + 1})") for i, w in enumerate(words))
+    return SplitPreview(replace(op, labels=labels), [len(g) for g in groups], words, new_topics)
 
 
 def preview_merge(mapping: Mapping, op: Merge, index: LayerIndex, keywords: KeywordIndex) -> MergePreview:

@@ -3,12 +3,15 @@
 Every change is autosaved as a draft (``mapping/layer<N>/drafts/<user>.json``: the version it
 started from plus the unsaved operations), so a closed browser or a crashed process loses at most
 the operation in flight. Saving writes the next version conditionally; if someone saved first,
-the draft stays and ``rebase`` replays it onto their version, reporting what no longer applies.
+the draft stays and ``rebase`` replays it onto their version: operations that touch what they
+changed are replayed only where the analyst chose to keep theirs over the colleague's.
+
+An approved layer is read-only: the session shows the approved version and refuses every edit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from functools import cached_property
 
 import pandas as pd
@@ -19,18 +22,13 @@ from backend.curation.keywords import KeywordIndex, Keywords
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.curation.operations import Operation, operation_from_dict
-from backend.curation.versions import load_version, save_version
+from backend.curation.rebase import Overlap, RebaseReport, overlaps, replay
+from backend.curation.versions import load_approved, load_version, read_only_error, save_version
 from backend.errors import MappingError
 from backend.settings import run_settings
 from backend.store import ArtifactStore
 from backend.store.layout import DOC_TERMS, docs_key, draft_key, layer_key
 from backend.topics.layer_result import LayerResult, load_layer
-
-
-@dataclass(frozen=True)
-class Conflict:
-    operation: Operation
-    problem: str
 
 
 class LayerContext:
@@ -65,11 +63,18 @@ class CurationSession:
         self.context = context or LayerContext(store, run_id, layer)
         self.result: LayerResult = self.context.result
         self.index = self.context.index
-        self.history = History(load_version(store, run_id, layer), self.index)
-        self.stale_draft: tuple[Operation, ...] = ()
-        self._resume_draft()
+        self.approved: Mapping | None = load_approved(store, run_id, layer)
+        self.history = History(self.approved or load_version(store, run_id, layer), self.index)
+        self.stale_draft: tuple[Operation, ...] = ()  # unsaved work begun on an older version
+        self.stale_base = 0  # the version the stale draft began from
+        if self.approved is None:
+            self._resume_draft()
 
     # State -----------------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        return self.approved is not None
 
     @property
     def mapping(self) -> Mapping:
@@ -96,16 +101,19 @@ class CurationSession:
     # Editing ---------------------------------------------------------------------------------
 
     def apply(self, op: Operation) -> Mapping:
+        self._refuse_if_approved()
         mapping = self.history.apply(op)
         self._autosave()
         return mapping
 
     def undo(self) -> Mapping:
+        self._refuse_if_approved()
         mapping = self.history.undo()
         self._autosave()
         return mapping
 
     def redo(self) -> Mapping:
+        self._refuse_if_approved()
         mapping = self.history.redo()
         self._autosave()
         return mapping
@@ -119,24 +127,42 @@ class CurationSession:
         self._autosave()
         return saved
 
-    def rebase(self) -> list[Conflict]:
-        """Replay unsaved operations onto the newest saved version; return those that no longer apply."""
-        operations = self.unsaved or self.stale_draft
+    def rebase_plan(self) -> list[Overlap]:
+        """The unsaved operations that touch what others saved since this work began, with theirs."""
+        return overlaps(self._to_replay(), self._theirs())
+
+    def rebase(self, keep_mine: Collection[int] = ()) -> RebaseReport:
+        """Replay the unsaved operations onto the newest saved version. Those in ``rebase_plan``
+        replay only if their position is in ``keep_mine``; otherwise the colleague's change stands."""
+        self._refuse_if_approved()
+        mine, theirs = self._to_replay(), self._theirs()
         self.history = History(load_version(self.store, self.run_id, self.layer), self.index)
         self.stale_draft = ()
-        conflicts = []
-        for op in operations:
-            try:
-                self.history.apply(op)
-            except MappingError as exc:
-                conflicts.append(Conflict(op, exc.problem))
+        report = replay(self.history, mine, theirs, keep_mine)
         self._autosave()
-        return conflicts
+        return report
+
+    def _to_replay(self) -> tuple[Operation, ...]:
+        return self.unsaved or self.stale_draft
+
+    def _theirs(self) -> tuple[Operation, ...]:
+        """What was saved after the version this session's unsaved work began from."""
+        began = self.stale_base if self.stale_draft else self.base_version
+        started = load_version(self.store, self.run_id, self.layer, began) if began else None
+        newest = load_version(self.store, self.run_id, self.layer)
+        return newest.operations[len(started.operations) if started else 0:]
 
     def discard_unsaved(self) -> None:
+        self._refuse_if_approved()
         self.history = History(load_version(self.store, self.run_id, self.layer), self.index)
         self.stale_draft = ()
         self._autosave()
+
+    def _refuse_if_approved(self) -> None:
+        """Refuse edits once the layer is approved, also when someone approved it after this session began."""
+        self.approved = self.approved or load_approved(self.store, self.run_id, self.layer)
+        if self.approved is not None:
+            raise read_only_error(self.approved)
 
     # Drafts ----------------------------------------------------------------------------------
 
@@ -166,7 +192,7 @@ class CurationSession:
             except MappingError:
                 pass
         # Saved by someone else since: keep the operations for rebase(), apply nothing silently.
-        self.stale_draft = operations
+        self.stale_draft, self.stale_base = operations, int(draft.get("base_version") or 0)
 
 
 def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, layer: int) -> KeywordIndex:
@@ -180,3 +206,9 @@ def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, la
     texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(index.ids).fillna("")
     settings = run_settings(store, run_id).layer
     return KeywordIndex.from_texts(texts.tolist(), settings.ngram_range, settings.min_df)
+
+
+def unsaved_count(store: ArtifactStore, run_id: str, layer: int, user: str) -> int:
+    """How many changes ``user`` has made on the layer and not saved (their autosaved draft)."""
+    key = draft_key(run_id, layer, user)
+    return len(store.read_json(key).get("operations", [])) if store.exists(key) else 0

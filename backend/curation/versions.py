@@ -2,7 +2,8 @@
 
 Versions are never overwritten: each save is a conditional write of the next number, so when two
 people save at once one of them is told, not silently overwritten. ``approved.json`` is written
-once; a second approval of the same layer is refused.
+once; a second approval of the same layer is refused, and once it exists the layer is read-only:
+no further version is saved, so what the app shows is what was approved and what is exported.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from backend.store.layout import approved_key, mapping_prefix, version_key
 VERSION_FILE = re.compile(r"v(\d{4,})\.json$")
 
 
-
-
 def version_numbers(store: ArtifactStore, run_id: str, layer: int) -> list[int]:
     keys = store.list(mapping_prefix(run_id, layer))
     return sorted(int(m.group(1)) for k in keys if (m := VERSION_FILE.search(k)))
@@ -31,6 +30,7 @@ def save_version(store: ArtifactStore, mapping: Mapping, created_by: str) -> Map
     The write is conditional: if someone saved that number first, SaveConflictError says who and
     when, and nothing is overwritten; the caller keeps its unsaved operations to replay.
     """
+    refuse_if_approved(store, mapping.run_id, mapping.layer)
     parent = mapping.version
     version = (parent or 0) + 1
     saved = mapping.with_meta(version=version, parent_version=parent, created_by=created_by,
@@ -81,6 +81,21 @@ def write_approved(store: ArtifactStore, mapping: Mapping, approved_by: str) -> 
             "Nothing to do: the run has already moved on.",
         ) from None
     return approved
+
+
+def refuse_if_approved(store: ArtifactStore, run_id: str, layer: int) -> None:
+    """Approved layers are read-only: raise RunStateError saying who approved which version."""
+    approved = load_approved(store, run_id, layer)
+    if approved is not None:
+        raise read_only_error(approved)
+
+
+def read_only_error(approved: Mapping) -> RunStateError:
+    return RunStateError(
+        f"Layer {approved.layer} was approved at version {approved.version} by {approved.approved_by} "
+        f"({approved.approved_at}); an approved layer is read-only.",
+        "Curate the next layer instead, or start a new run to curate this one again.",
+    )
 
 
 def require_approved(store: ArtifactStore, run_id: str, layer: int) -> Mapping:

@@ -33,7 +33,7 @@ from backend.store import ArtifactStore
 from backend.store.base import parquet_parts_to_file, scratch_folder
 from backend.store.layout import records_key
 from backend.text.input_data import frame_parts, iter_table
-from backend.topics.layer_result import load_layer
+from backend.topics.layer_result import load_layer, skipped_summary
 from backend.topics.stages import check_stages
 
 logger = logging.getLogger(__name__)
@@ -133,11 +133,12 @@ class LocalRunner:
         if step.kind == "layer":
             layer = step.layer
             result = steps.run_layer(self.store, run_id, layer, settings, report)
+            skipped = f"; {skipped_summary(result.skipped)}" if result.skipped else ""
             if result.is_empty:
                 self._skip_rest(record, layer, "no topic was marked for drill-down" if not result.skipped
                                 else "every drill-down topic was too small to split")
-                return "no topics to split", "skipped"
-            return f"{len(result.topics)} topics", "done"
+                return f"no topics to split{skipped}", "skipped"
+            return f"{len(result.topics)} topics{skipped}", "done"
         if step.kind == "curate":
             approval = steps.open_curation(self.store, run_id, step.layer)
             return f"waiting for approval (token {approval.token})", "waiting"

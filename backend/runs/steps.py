@@ -42,7 +42,7 @@ from backend.store.layout import (
 )
 from backend.text.embeddings import EmbeddingCache, embed_texts, load_embeddings, make_embedder
 from backend.text import input_data
-from backend.text.input_data import validate_table
+from backend.text.input_data import check_text_columns, validate_table
 from backend.text.preprocess import Preprocessor, no_text_left
 from backend.topics.layer_result import LayerResult, load_layer, save_layer
 from backend.topics.layers import fit_layer, fit_sublayer, n_subtopics, save_bertopic
@@ -58,8 +58,10 @@ def validated_records(parts: Iterable[pd.DataFrame], settings: Settings) -> Iter
     every cell as text: what a run keeps as its own copy of its input."""
     seen: set[str] = set()
     id_column = settings.input.id_column
-    for part in parts:
+    for number, part in enumerate(parts):
         part = validate_table(part, id_column, settings.input.text_columns)
+        if number == 0:  # the first 100,000 rows tell whether a column holds text
+            check_text_columns(part, settings.input.text_columns)
         ids = part[id_column]
         repeated = ids[ids.map(seen.__contains__)]
         if len(repeated):

@@ -23,13 +23,15 @@ _MAX_EXAMPLES = 5
 CHUNK_ROWS = 100_000  # rows read, cleaned and embedded at a time
 
 
-def read_table(path: str | Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) or Parquet file, chosen by its suffix, whole."""
-    parts = list(iter_table(path, encoding))
+def read_table(path: str | Path, encoding: str = "utf-8", name: str | None = None) -> pd.DataFrame:
+    """Read a CSV (optionally gzipped) or Parquet file, chosen by its suffix, whole. Messages call
+    the file ``name`` (default: its path), e.g. the name of an upload rather than a temporary file."""
+    parts = list(iter_table(path, encoding, name=name))
     return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
-def iter_table(path: str | Path, encoding: str = "utf-8", rows: int | None = None) -> Iterator[pd.DataFrame]:
+def iter_table(path: str | Path, encoding: str = "utf-8", rows: int | None = None,
+               name: str | None = None) -> Iterator[pd.DataFrame]:
     """Read a CSV (optionally gzipped) or Parquet file in pieces of at most ``rows`` rows, so a
     million records never sit in memory at once.
 
@@ -37,14 +39,15 @@ def iter_table(path: str | Path, encoding: str = "utf-8", rows: int | None = Non
     ``00123`` and words like ``NA`` or ``null`` reach the cleaning rules unchanged.
     """
     path = Path(path)
-    kind = _table_kind(path)
+    shown = name or str(path)
+    kind = _table_kind(path, shown)
     if not path.is_file():
         raise InputDataError(
-            f"Input file {path} does not exist{' (it is a folder)' if path.is_dir() else ''}.",
+            f"Input file {shown} does not exist{' (it is a folder)' if path.is_dir() else ''}.",
             "Check the path; it is read relative to the folder the command runs in.",
         )
     rows = rows or CHUNK_ROWS
-    yield from (_iter_parquet(path, rows) if kind == "parquet" else _iter_csv(path, encoding, rows))
+    yield from (_iter_parquet(path, rows, shown) if kind == "parquet" else _iter_csv(path, encoding, rows, shown))
 
 
 def frame_parts(frame: pd.DataFrame, rows: int | None = None) -> Iterator[pd.DataFrame]:
@@ -54,7 +57,7 @@ def frame_parts(frame: pd.DataFrame, rows: int | None = None) -> Iterator[pd.Dat
         yield frame.iloc[start:start + rows]
 
 
-def _table_kind(path: Path) -> str:
+def _table_kind(path: Path, shown: str) -> str:
     name = path.name.lower()
     if name.endswith(CSV_SUFFIXES):
         return "csv"
@@ -62,12 +65,12 @@ def _table_kind(path: Path) -> str:
         return "parquet"
     suffix = "".join(path.suffixes[-2:]) or "(none)"
     raise InputDataError(
-        f"Input file {path} has the suffix {suffix}, which is not a supported table format.",
+        f"Input file {shown} has the suffix {suffix}, which is not a supported table format.",
         f"Save it as one of {', '.join(ACCEPTED_SUFFIXES)} (CSV or Parquet).",
     )
 
 
-def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+def _iter_parquet(path: Path, rows: int, shown: str) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
@@ -78,42 +81,42 @@ def _iter_parquet(path: Path, rows: int) -> Iterator[pd.DataFrame]:
             yield batch.to_pandas()
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise InputDataError(
-            f"Input file {path} could not be read as Parquet: {exc}",
+            f"Input file {shown} could not be read as Parquet: {exc}",
             "Check that the file is a complete Parquet file, or export the table again.",
         ) from exc
 
 
-def _iter_csv(path: Path, encoding: str, rows: int) -> Iterator[pd.DataFrame]:
+def _iter_csv(path: Path, encoding: str, rows: int, shown: str) -> Iterator[pd.DataFrame]:
     codec = _codec(encoding)
     try:
         with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as raw:
             text = io.TextIOWrapper(raw, encoding=codec, newline="")
             yield from pd.read_csv(text, dtype=str, keep_default_na=False, chunksize=rows)
     except UnicodeDecodeError:
-        _decode(path, _read_bytes(path), encoding)  # raises, naming the line and byte offset
+        _decode(path, _read_bytes(path, shown), encoding, shown)  # raises, naming the line and byte offset
         raise
     except (OSError, EOFError) as exc:
-        raise InputDataError(f"Input file {path} could not be read: {exc}", "Check the file and its permissions.") from exc
+        raise InputDataError(f"Input file {shown} could not be read: {exc}", "Check the file and its permissions.") from exc
     except pd.errors.EmptyDataError as exc:
-        raise InputDataError(f"Input file {path} is empty.", "Export the table again with a header row.") from exc
+        raise InputDataError(f"Input file {shown} is empty.", "Export the table again with a header row.") from exc
     except pd.errors.ParserError as exc:
         raise InputDataError(
-            f"Input file {path} is not a well-formed CSV file: {exc}",
+            f"Input file {shown} is not a well-formed CSV file: {exc}",
             "Check quoting and the number of fields per line, or save the table as Parquet.",
         ) from exc
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, shown: str) -> bytes:
     try:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as handle:
                 return handle.read()
         return path.read_bytes()
     except (OSError, EOFError) as exc:
-        raise InputDataError(f"Input file {path} could not be read: {exc}", "Check the file and its permissions.") from exc
+        raise InputDataError(f"Input file {shown} could not be read: {exc}", "Check the file and its permissions.") from exc
 
 
-def _decode(path: Path, data: bytes, encoding: str) -> str:
+def _decode(path: Path, data: bytes, encoding: str, shown: str) -> str:
     """Decode the whole file up front, so a bad byte is reported with its line and offset.
 
     pandas would report the position inside an internal buffer; we report it in the file.
@@ -125,7 +128,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         where = " after decompression" if path.name.lower().endswith(".gz") else ""
         raise InputDataError(
-            f"Input file {path} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
+            f"Input file {shown} is not valid {encoding}: byte 0x{data[exc.start]:02x} on line {line} "
             f"(byte offset {exc.start}{where}) cannot be decoded.",
             "Re-save the file as UTF-8, or set input.encoding in the settings to the file's encoding "
             "(often cp1252 or latin-1 for files exported from Excel).",
@@ -156,6 +159,22 @@ def validate_table(frame: pd.DataFrame, id_column: str, text_columns: Sequence[s
     validated = frame.copy()
     validated[id_column] = ids
     return validated
+
+
+def check_text_columns(frame: pd.DataFrame, text_columns: Sequence[str]) -> None:
+    """Refuse a chosen text column whose filled cells hold no word at all (ids, amounts, dates):
+    it would leave nothing to embed or to take keywords from."""
+    wordless = []
+    for column in text_columns:
+        filled = frame[column].dropna().astype(str).str.strip()
+        filled = filled[filled != ""]
+        if len(filled) and not filled.str.contains(r"[^\W\d_]", regex=True).any():
+            wordless.append(f"'{column}' (e.g. {', '.join(repr(v) for v in filled.head(3))})")
+    if wordless:
+        raise InputDataError(
+            f"The text column(s) {', '.join(wordless)} hold no words, only numbers or symbols.",
+            "Choose columns with written text, such as a description or the customer's needs.",
+        )
 
 
 def _check_columns(frame: pd.DataFrame, required: Sequence[str]) -> None:

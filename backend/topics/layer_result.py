@@ -13,6 +13,7 @@ Topic keys are strings that spell their place in the tree: "3" in layer 1, "3.1"
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,12 @@ UNASSIGNED_LABEL = "Unassigned/other"
 PATH_SEPARATOR = " > "
 
 
+def keyword_label(keywords: Sequence[tuple[str, float]], fallback: str) -> str:
+    """A topic's starting label: its three strongest keywords ("invoice / po / matching")."""
+    words = [word for word, _ in keywords[:3]]
+    return " / ".join(words) if words else fallback
+
+
 @dataclass(frozen=True)
 class Topic:
     key: str
@@ -38,8 +45,7 @@ class Topic:
 
     @property
     def default_label(self) -> str:
-        words = [word for word, _ in self.keywords[:3]]
-        return " / ".join(words) if words else f"Topic {self.key}"
+        return keyword_label(self.keywords, f"Topic {self.key}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +102,22 @@ def save_layer(store: ArtifactStore, run_id: str, result: LayerResult) -> None:
             "skipped": result.skipped,
         },
     )
+
+
+def load_skipped(store: ArtifactStore, run_id: str, layer: int) -> dict[str, str]:
+    """Parent topics the layer did not split, with why (read without loading the layer)."""
+    key = layer_key(run_id, layer, TOPICS)
+    return dict(store.read_json(key).get("skipped", {})) if store.exists(key) else {}
+
+
+def load_topics(store: ArtifactStore, run_id: str, layer: int) -> dict[str, Topic]:
+    """A fitted layer's topics (sizes, keywords, parents), read without its assignments."""
+    return {str(t["key"]): Topic.from_dict(t) for t in store.read_json(layer_key(run_id, layer, TOPICS))["topics"]}
+
+
+def skipped_summary(skipped: dict[str, str]) -> str:
+    """'not split: topic 4 (23 documents, fewer than ...); ...' for step details and pages."""
+    return "not split: " + "; ".join(f"topic {parent} ({why})" for parent, why in skipped.items())
 
 
 def load_layer(store: ArtifactStore, run_id: str, layer: int) -> LayerResult:

@@ -104,7 +104,8 @@ def fit_sublayer(
         k = n_subtopics(len(rows), drilldown)
         if k == 0:
             skipped[parent] = (
-                f"{len(rows)} documents, fewer than drilldown.min_parent_docs={drilldown.min_parent_docs}"
+                f"{len(rows)} documents, fewer than the {drilldown.min_parent_docs} a sub-model needs "
+                f"(drilldown.min_parent_docs)"
             )
             logger.info("Layer %d: topic %s not split (%s)", layer, parent, skipped[parent])
             continue

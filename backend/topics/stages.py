@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import Birch
 from sklearn.decomposition import PCA
 
-from backend.errors import SettingsError
+from backend.errors import InputDataError, SettingsError
 from backend.settings import LayerSettings
 
 # Clusterers ----------------------------------------------------------------------------------
@@ -110,13 +110,20 @@ def keyword_counts(texts: Sequence[str], ngram_range: Sequence[int], min_df: int
     """A CountVectorizer fitted on the documents, and their document-term counts (one pass).
 
     ``min_df`` above 1 on a small sub-layer (under 50 documents per unit of min_df) could prune
-    every term, so it is relaxed to 1 there. Raises ValueError when no term is left at all.
+    every term, so it is relaxed to 1 there. Raises InputDataError when no term is left at all.
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
     min_df = min_df if len(texts) >= 50 * min_df else 1
     vectorizer = CountVectorizer(ngram_range=tuple(ngram_range), stop_words="english", min_df=min_df)
-    counts = vectorizer.fit_transform([keyword_text(t) for t in texts])
+    try:
+        counts = vectorizer.fit_transform([keyword_text(t) for t in texts])
+    except ValueError as exc:  # scikit-learn: "empty vocabulary; perhaps the documents only contain stop words"
+        raise InputDataError(
+            f"No keyword is left in these {len(texts):,} documents after cleaning: their text holds only "
+            f"stop words, names or symbols ({exc}).",
+            "Choose text columns that hold words (a description, the customer's needs), or remove extra stop words.",
+        ) from None
     return vectorizer, counts
 
 

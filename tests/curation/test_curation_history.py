@@ -64,6 +64,10 @@ def test_split_preview_finds_the_two_halves_and_can_be_applied(setup):
     history = History(mapping, index)
     history.apply(preview.operation)
     assert history.current.topics["0"].status == "split"
+    # Each new topic is named after the keywords the preview showed, not "label (1)".
+    for key, words in zip(preview.new_topics, preview.keywords):
+        assert history.current.topics[key].label == " / ".join(w for w, _ in words[:3])
+    assert preview.operation.describe() == "split topic 0 into 2 topics (3 + 3 documents)"
     with pytest.raises(MappingError, match="cannot be split into 7"):
         preview_split(mapping, "0", 7, index, keywords)
 
@@ -72,6 +76,7 @@ def test_lasso_preview(setup):
     _, index, mapping, keywords = setup
     preview = preview_split_groups(mapping, "2", (("d012", "d013"),), index, keywords)
     assert preview.sizes == [2] and preview.new_topics == ["5"]
+    assert preview.operation.describe() == "split 2 documents off topic 2 into a new topic"
 
 
 def test_merge_preview_lists_other_topics_whose_keywords_change(setup):

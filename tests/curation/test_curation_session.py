@@ -57,9 +57,12 @@ def test_two_writers_one_loses_cleanly_and_replays(waiting_run):
         ben.save()
     assert conflict.value.latest_version == 2
     assert len(ben.unsaved) == 2  # nothing lost
-    conflicts = ben.rebase()
-    assert [c.operation.label for c in conflicts] == ["Chatbots"]
-    assert "merged into 1" in conflicts[0].problem
+    [overlap] = ben.rebase_plan()  # ben's rename of 2 against ana's merge of 1 and 2
+    assert (overlap.position, overlap.mine.label, overlap.theirs[0].kind) == (0, "Chatbots", "merge")
+    report = ben.rebase(keep_mine={0})  # ben insists: it no longer applies, and says why
+    assert [c.operation.label for c in report.failed] == ["Chatbots"]
+    assert "merged into 1" in report.failed[0].problem
+    assert [op.label for op in report.replayed] == ["Forecasting"]
     saved = ben.save()
     assert saved.version == 3
     assert saved.topics["2"].status == "merged" and saved.topics["3"].label == "Forecasting"
@@ -75,9 +78,64 @@ def test_a_draft_from_an_older_version_waits_for_rebase(waiting_run):
     reopened = CurationSession(waiting_run, "run", 1, "ben")
     assert reopened.base_version == 2 and not reopened.unsaved
     assert [op.kind for op in reopened.stale_draft] == ["discard"]
-    assert reopened.rebase() == []
+    assert reopened.rebase_plan() == []
+    report = reopened.rebase()
+    assert not report.failed and not report.kept_theirs
     assert reopened.mapping.topics["4"].status == "discarded"
     assert reopened.mapping.topics["0"].label == "Invoices"
+
+
+def test_replay_never_overwrites_a_colleague_without_asking(waiting_run):
+    ana = CurationSession(waiting_run, "run", 1, "ana")
+    ben = CurationSession(waiting_run, "run", 1, "ben")
+    ana.apply(Rename(topic="3", label="Ana's label"))
+    ana.save()
+    ben.apply(Rename(topic="3", label="Ben's label"))
+    ben.apply(Rename(topic="4", label="Only Ben"))
+    with pytest.raises(SaveConflictError):
+        ben.save()
+    [overlap] = ben.rebase_plan()
+    assert overlap.mine.label == "Ben's label" and overlap.theirs[0].label == "Ana's label"
+    report = ben.rebase()  # no choice made: ana's label stands, and the report says so
+    assert [op.label for op in report.kept_theirs] == ["Ben's label"]
+    assert ben.mapping.topics["3"].label == "Ana's label" and ben.mapping.topics["4"].label == "Only Ben"
+    assert report.summary() == ["kept theirs instead of: rename 3 to \"Ben's label\""]
+
+
+def test_replay_keeps_mine_where_chosen(waiting_run):
+    ana = CurationSession(waiting_run, "run", 1, "ana")
+    ben = CurationSession(waiting_run, "run", 1, "ben")
+    ana.apply(Rename(topic="3", label="Ana's label"))
+    ana.save()
+    ben.apply(Rename(topic="3", label="Ben's label"))
+    ben.apply(Merge(topics=("5", "6")))  # touches nothing ana changed
+    with pytest.raises(SaveConflictError):
+        ben.save()
+    report = ben.rebase(keep_mine={0})
+    assert ben.mapping.topics["3"].label == "Ben's label" and ben.mapping.topics["6"].status == "merged"
+    assert not report.kept_theirs and len(report.replayed) == 2
+
+
+def test_an_approved_layer_is_read_only(waiting_run):
+    from backend.curation.versions import write_approved
+    from backend.errors import RunStateError
+
+    ana = CurationSession(waiting_run, "run", 1, "ana")
+    ana.apply(Rename(topic="0", label="Invoices"))
+    saved = ana.save()
+    ana.apply(Rename(topic="1", label="Unsaved"))
+    write_approved(waiting_run, saved, "ben")
+    with pytest.raises(RunStateError, match="approved at version 2 by ben.*read-only"):
+        ana.apply(Rename(topic="2", label="Too late"))
+    with pytest.raises(RunStateError, match="read-only"):
+        ana.save()
+    reopened = CurationSession(waiting_run, "run", 1, "ana")
+    assert reopened.read_only and reopened.mapping.version == 2 and not reopened.unsaved
+    assert reopened.mapping.topics["1"].label != "Unsaved"
+    for action in (reopened.undo, reopened.discard_unsaved, lambda: reopened.apply(Discard(topic="0"))):
+        with pytest.raises(RunStateError, match="read-only"):
+            action()
+    assert version_numbers(waiting_run, "run", 1) == [1, 2]
 
 
 def test_concurrent_saves_have_exactly_one_winner(tmp_path, fast_settings, sample_records):

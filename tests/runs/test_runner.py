@@ -228,3 +228,30 @@ def test_an_id_repeated_in_a_later_piece_is_refused_before_a_run_exists(local_st
     with pytest.raises(InputDataError, match="appear more than once"):
         LocalRunner(local_store).start(records, fast_settings, "twice")
     assert local_store.list("runs") == []
+
+
+def test_a_topic_too_small_to_split_says_so_in_the_run(local_store, fast_settings, sample_records):
+    import dataclasses
+
+    settings = dataclasses.replace(fast_settings, drilldown=dataclasses.replace(fast_settings.drilldown,
+                                                                                min_parent_docs=1000))
+    runner = LocalRunner(local_store, user="ana")
+    runner.start(sample_records, settings, "small")
+    mapping = load_version(local_store, "small", 1)
+    topics = {**mapping.topics, "0": TopicDecision(mapping.topics["0"].label, drill_down=True)}
+    record = approve(runner, "small", mapping.with_meta(topics=topics))
+    layer2 = record.steps["layer2"]
+    assert layer2.status == "skipped"
+    assert "not split: topic 0 (" in layer2.detail and "fewer than the 1000 a sub-model needs" in layer2.detail
+    assert record.steps["curate-layer2"].detail == "every drill-down topic was too small to split"
+
+
+def test_a_column_of_numbers_is_not_a_text_column(local_store, fast_settings, sample_records):
+    import dataclasses
+
+    records = sample_records.assign(amount=[str(100 + i) for i in range(len(sample_records))])
+    settings = dataclasses.replace(fast_settings, input=dataclasses.replace(fast_settings.input,
+                                                                            text_columns=("description", "amount")))
+    with pytest.raises(InputDataError, match="'amount' .* hold no words"):
+        LocalRunner(local_store).start(records, settings, "numbers")
+    assert not local_store.exists("runs/numbers/run.json")  # a bad input creates no run

@@ -127,3 +127,23 @@ def test_validate_makes_ids_str_and_keeps_rows():
 def test_empty_table_is_an_error():
     with pytest.raises(InputDataError, match="no rows"):
         validate_table(pd.DataFrame({"id": [], "text": []}), "id", ["text"])
+
+
+def test_a_text_column_without_words_is_refused_naming_it():
+    from backend.text.input_data import check_text_columns
+
+    frame = pd.DataFrame({"name": ["Invoice bot", "", "Chat"], "amount": ["1200", "", "35.50"], "code": ["", "", ""]})
+    check_text_columns(frame, ["name", "code"])  # an empty column is not wordless, only empty
+    with pytest.raises(InputDataError, match=r"'amount' \(e.g. '1200', '35.50'\) hold no words") as error:
+        check_text_columns(frame, ["name", "amount"])
+    assert "written text" in error.value.fix
+
+
+def test_messages_name_the_file_as_given(tmp_path):
+    from backend.text.input_data import read_table
+
+    path = tmp_path / "upload.csv"
+    path.write_bytes(b"id,text\n1,\xff\n")
+    with pytest.raises(InputDataError) as error:
+        read_table(path, name="'opportunities.csv'")
+    assert "Input file 'opportunities.csv' is not valid utf-8" in error.value.problem and str(tmp_path) not in str(error.value)

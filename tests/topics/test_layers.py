@@ -47,7 +47,7 @@ def test_sublayer_splits_big_parents_and_skips_small_ones():
     result = fit_sublayer(2, parents, docs, embeddings, FAST, DrillDownSettings(min_parent_docs=20, docs_per_subtopic=30))
     assert set(result.topics) == {"0.0", "0.1", "0.2"}
     assert all(t.parent == "0" for t in result.topics.values())
-    assert "1" in result.skipped and "fewer than" in result.skipped["1"]
+    assert result.skipped == {"1": "10 documents, fewer than the 20 a sub-model needs (drilldown.min_parent_docs)"}
     assert len(result.assignments) == 90 and result.reduced.shape[0] == 90
 
 

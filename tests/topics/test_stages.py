@@ -46,3 +46,12 @@ def test_the_layer_model_takes_the_vectorizer_the_settings_name():
     model = layer_model(LayerSettings(reducer="pca", ngram_range=(1, 1), min_df=3), n_topics=4, n_docs=100)
     assert isinstance(model.vectorizer, stages.KeywordCounter)
     assert (model.vectorizer.ngram_range, model.vectorizer.min_df) == ((1, 1), 3)
+
+
+def test_no_keyword_left_is_a_clear_error():
+    from backend.errors import InputDataError
+    from backend.topics.stages import keyword_counts
+
+    with pytest.raises(InputDataError, match="No keyword is left in these 3 documents") as error:
+        keyword_counts(["the and of", "it is", "!!!"], (1, 2), 1)
+    assert "text columns" in error.value.fix
