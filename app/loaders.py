@@ -1,4 +1,5 @@
-"""Cached loaders: shared, read-only objects in ``st.cache_resource``; frames in ``st.cache_data``.
+"""Cached loaders: shared, read-only objects in ``st.cache_resource``; frames and figures in
+``st.cache_data``, keyed by the mapping they show, so a click that changes nothing redraws nothing.
 
 A curation session is one person's work, so it lives in that person's session state, built on
 the shared layer context (fit, index, term counts), which is loaded once per layer.
@@ -6,10 +7,20 @@ the shared layer context (fit, index, term counts), which is loaded once per lay
 
 from __future__ import annotations
 
+import hashlib
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from app.plots import document_map, hierarchy, sample_for_map, topic_colours
 from app.state import store
+from backend import services
 from backend.curation.session import CurationSession, LayerContext
+from backend.curation.versions import version_numbers
+from backend.runs.record import load_run
+from backend.runs.step_id import StepId
 
 
 @st.cache_resource(show_spinner="Loading the layer ...", max_entries=8)
@@ -29,3 +40,68 @@ def curation_session(run_id: str, layer: int, user: str) -> CurationSession:
 
 def forget_session(run_id: str, layer: int, user: str) -> None:
     st.session_state.pop(f"curation::{run_id}::{layer}::{user}", None)
+
+
+def mapping_token(session: CurationSession) -> str:
+    """Names the session's current mapping: its saved version, and the operations applied since."""
+    operations = session.mapping.operations
+    last = json.dumps(operations[-1].to_dict(), sort_keys=True) if operations else ""
+    return f"{session.run_id}/{session.layer}/v{session.base_version}/{len(operations)}/" \
+           f"{hashlib.sha1(last.encode()).hexdigest()[:12]}"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def topics_frame(token: str, _session: CurationSession) -> pd.DataFrame:
+    return services.topics_table(_session, keywords(token, _session))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def documents_frame(token: str, _session: CurationSession) -> pd.DataFrame:
+    return services.layer_documents(_session)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def map_figure(token: str, parent: str | None, max_points: int, _session: CurationSession) -> tuple[go.Figure, int, int]:
+    """The map of one parent's documents (all of them on layer 1): the figure, and how many of how
+    many documents it shows."""
+    documents = documents_frame(token, _session)
+    if parent is not None:
+        documents = documents[documents["parent"] == parent]
+    shown, _ = sample_for_map(documents, max_points)
+    kept = [k for k, d in _session.mapping.topics.items() if d.status == "kept"]
+    return document_map(shown, topic_colours(kept)), len(shown), len(documents)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def hierarchy_figure(run_id: str, updated_at: str) -> go.Figure | None:
+    """The use-case sunburst of the run as approved so far (None before layer 1 is approved);
+    ``updated_at`` (the run record's) renews it when an approval moves the run on."""
+    if not services.is_approved(store(), run_id, 1):
+        return None
+    labels, _, _ = services.export_labels(store(), run_id)
+    return hierarchy(labels)
+
+
+def approval_summary(run_id: str) -> services.ApprovalSummary | None:
+    """What Approve would send for the run's waiting step: checked once per saved version, not per click."""
+    record = load_run(store(), run_id)
+    if record.waiting_at is None:
+        return None
+    versions = version_numbers(store(), run_id, StepId.parse(record.waiting_at).layer)
+    return _approval_summary(run_id, record.updated_at or "", versions[-1] if versions else 0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _approval_summary(run_id: str, updated_at: str, latest_version: int) -> services.ApprovalSummary | None:
+    return services.approval_summary(store(), run_id)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parent_topics(run_id: str, layer: int, _session: CurationSession) -> pd.DataFrame:
+    return services.parent_topics(store(), _session)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def keywords(token: str, _session: CurationSession) -> dict:
+    """Every kept topic's keywords under the session's current mapping."""
+    return _session.keywords()

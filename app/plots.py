@@ -1,6 +1,8 @@
 """Plots as free functions returning plotly Figures (tested through ``fig.to_dict()``).
 
-Plotly escapes text it draws, so document text and labels are never rendered as HTML.
+Plotly renders a subset of HTML (``<b>``, ``<br>``, ``<a>``) in every text it draws: legends,
+hovers, sunburst labels, axis ticks. So every label and document text goes through ``escape``
+first and shows literally.
 """
 
 from __future__ import annotations
@@ -9,9 +11,14 @@ import html
 from collections.abc import Sequence
 
 import pandas as pd
+import plotly.colors
 import plotly.graph_objects as go
 
 from backend.runs.record import RunRecord
+
+# 48 distinct colours: no two of a layer's topics (at most 25 by default) share one.
+PALETTE = plotly.colors.qualitative.Dark24 + plotly.colors.qualitative.Light24
+UNASSIGNED_COLOUR = "#9e9e9e"
 
 STATUS_COLOURS = {
     "done": "#2e7d32", "waiting": "#f9a825", "running": "#1565c0", "pending": "#9e9e9e",
@@ -21,10 +28,10 @@ STATUS_COLOURS = {
 
 def keyword_bars(keywords: Sequence[tuple[str, float]], title: str = "") -> go.Figure:
     """Horizontal bars of a topic's keywords, strongest on top."""
-    words = [w for w, _ in keywords][::-1]
+    words = [escape(w) for w, _ in keywords][::-1]
     scores = [s for _, s in keywords][::-1]
     fig = go.Figure(go.Bar(x=scores, y=words, orientation="h", marker_color="#1565c0"))
-    fig.update_layout(title=title, height=max(220, 24 * len(words) + 80), margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(title=escape(title), height=max(220, 24 * len(words) + 80), margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title="c-TF-IDF")
     return fig
 
@@ -38,26 +45,52 @@ def sample_for_map(documents: pd.DataFrame, max_points: int, seed: int = 0) -> t
     return placed, len(placed) < len(documents)
 
 
-def document_map(documents: pd.DataFrame, colour: str = "label", height: int = 560) -> go.Figure:
-    """Documents at their 2-D coordinates, one WebGL trace per topic; ids ride along for selection.
+def escape(text: object) -> str:
+    """Text as plotly should show it: literally, markup included."""
+    return html.escape(str(text), quote=False)
 
-    ``documents`` needs columns id, x, y, the ``colour`` column and ``text`` (shown on hover).
+
+def topic_colours(topics: Sequence[str]) -> dict[str, str]:
+    """A distinct colour per topic key, in key order, so a topic keeps its colour across pages."""
+    ordered = sorted(dict.fromkeys(topics), key=lambda key: _natural(key))
+    return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(ordered)}
+
+
+def document_map(documents: pd.DataFrame, colours: dict[str, str] | None = None, height: int = 640) -> go.Figure:
+    """Documents at their 2-D coordinates, one WebGL trace per topic, each topic's number and label
+    at the centre of its documents; ids ride along for selection.
+
+    ``documents`` needs columns id, x, y, topic ('' for unassigned), label and text (on hover).
     """
+    colours = colours or topic_colours([t for t in documents["topic"].unique() if t])
     fig = go.Figure()
-    for name, group in sorted(documents.groupby(colour), key=lambda item: _natural(str(item[0]))):
-        hover = group["text"].fillna("").str.slice(0, 200).map(html.escape)
+    centres = []
+    for (topic, label), group in sorted(documents.groupby(["topic", "label"]), key=lambda item: _natural(item[0][0])):
+        hover = group["text"].fillna("").str.slice(0, 200).map(escape)
         fig.add_trace(go.Scattergl(
-            x=group["x"], y=group["y"], mode="markers", name=str(name)[:40],
-            customdata=group["id"].astype(str), text=hover, marker=dict(size=5, opacity=0.7),
+            x=group["x"], y=group["y"], mode="markers", name=escape(_short(label, 40)),
+            customdata=group["id"].astype(str), text=hover,
+            marker=dict(size=5, opacity=0.7, color=colours.get(topic, UNASSIGNED_COLOUR)),
             hovertemplate="%{text}<extra>%{fullData.name}</extra>",
         ))
-    fig.update_layout(height=height, dragmode="lasso", legend=dict(itemsizing="constant"),
-                      margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False), yaxis=dict(visible=False))
+        if topic:
+            centres.append((float(group["x"].median()), float(group["y"].median()), escape(_short(label, 28))))
+    if centres:
+        x, y, text = zip(*centres)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="text", text=text, hoverinfo="skip", showlegend=False,
+                                 textfont=dict(size=12, color="#212121")))
+    fig.update_layout(height=height, dragmode="lasso", margin=dict(l=10, r=10, t=10, b=10),
+                      legend=dict(itemsizing="constant", orientation="h", yanchor="top", y=-0.02, x=0),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig
 
 
+def _short(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
 def _natural(name: str) -> tuple:
-    """Legend order for "10: label" names: by topic key as numbers (2 before 10), then by text."""
+    """Order for topic keys and "10: label" names: by key as numbers (2 before 10), then by text."""
     key = name.split(":", 1)[0]
     parts = key.split(".")
     return (0, tuple(int(p) for p in parts), name) if all(p.isdigit() for p in parts) else (1, (), name)
@@ -74,9 +107,10 @@ def selected_ids(event: object) -> list[str]:
 
 
 def hierarchy(labels: pd.DataFrame) -> go.Figure:
-    """Sunburst of the use-case tree (layer 1 -> 2 -> 3), sized by documents."""
+    """Sunburst of the use-case tree (layer 1 -> 2 -> 3), sized by documents: a parent's wedge is its
+    own documents (``branchvalues="total"``), its children share it, and the hover gives the shares."""
     frame = labels[labels["layer1_label"].notna()]
-    ids, parents, names, values = [], [], [], []
+    ids, parents, names, paths, values = [], [], [], [], []
     for depth in (1, 2, 3):
         columns = [f"layer{n}_label" for n in range(1, depth + 1)]
         level = frame.dropna(subset=columns).groupby(columns, sort=True).size()
@@ -84,10 +118,13 @@ def hierarchy(labels: pd.DataFrame) -> go.Figure:
             path = path if isinstance(path, tuple) else (path,)
             ids.append(" > ".join(path))
             parents.append(" > ".join(path[:-1]))
-            names.append(path[-1])
+            names.append(escape(_short(path[-1], 30)))
+            paths.append(escape(" > ".join(path)))
             values.append(int(count))
-    fig = go.Figure(go.Sunburst(ids=ids, parents=parents, labels=names, values=values, branchvalues="remainder",
-                                hovertemplate="%{id}<br>%{value} documents<extra></extra>"))
+    fig = go.Figure(go.Sunburst(
+        ids=ids, parents=parents, labels=names, values=values, branchvalues="total", customdata=paths,
+        hovertemplate="%{customdata}<br>%{value:,} documents: %{percentRoot:.1%} of all, "
+                      "%{percentParent:.1%} of its parent<extra></extra>"))
     fig.update_layout(height=560, margin=dict(l=10, r=10, t=10, b=10))
     return fig
 
@@ -95,7 +132,7 @@ def hierarchy(labels: pd.DataFrame) -> go.Figure:
 def documents_per_use_case(counts: pd.DataFrame, top: int = 30) -> go.Figure:
     """Bar chart of documents per use-case path (``label_counts`` output), largest first."""
     shown = counts.head(top).iloc[::-1]
-    fig = go.Figure(go.Bar(x=shown["documents"], y=shown["path"], orientation="h", marker_color="#2e7d32"))
+    fig = go.Figure(go.Bar(x=shown["documents"], y=shown["path"].map(escape), orientation="h", marker_color="#2e7d32"))
     fig.update_layout(height=max(260, 22 * len(shown) + 80), margin=dict(l=10, r=10, t=30, b=10),
                       title=f"Documents per use case (top {min(top, len(counts))} of {len(counts)})")
     return fig

@@ -32,14 +32,18 @@ def login_configured() -> bool:
 
 
 def current_user() -> str:
-    """The signed-in user's e-mail with OIDC configured, else the name typed once per session."""
+    """The signed-in user's e-mail with OIDC configured, else the name typed in the sidebar."""
     if login_configured() and getattr(st.user, "is_logged_in", False):
         return str(st.user.get("email") or st.user.get("name") or "")
     return str(st.session_state.get("user", "")).strip()
 
 
 def user_sidebar() -> str:
-    """Sign-in (OIDC) or a name field in the sidebar; returns the current user ('' if unknown)."""
+    """Sign-in (OIDC) or a name field in the sidebar; returns the current user ('' if unknown).
+
+    The typed name is kept in the session for every page and in the address (``?user=``), so a
+    reload or a bookmark keeps it.
+    """
     with st.sidebar:
         if login_configured():
             if not getattr(st.user, "is_logged_in", False):
@@ -48,17 +52,29 @@ def user_sidebar() -> str:
                 st.caption(f"Signed in as {current_user()}")
                 st.button("Log out", on_click=st.logout, key="logout")
         else:
-            # Widget state is per page; the name itself is kept under a plain key for every page.
-            st.session_state["user"] = st.text_input("Your name", value=st.session_state.get("user", ""),
-                                                     key="user_name", help="Recorded with every change and approval.")
+            remembered = st.session_state.get("user") or st.query_params.get("user", "")
+            name = st.text_input("Your name", value=remembered, key="user_name", max_chars=80,
+                                 help="Recorded with every change and approval.").strip()
+            st.session_state["user"] = name
+            if name and st.query_params.get("user") != name:
+                st.query_params["user"] = name
+            elif not name and "user" in st.query_params:
+                del st.query_params["user"]
         return current_user()
+
+
+def choose_run(run_id: str) -> None:
+    """Make ``run_id`` the selected run on every page (call it before the sidebar is drawn)."""
+    st.session_state["current_run"] = run_id
+    st.session_state["run_id"] = run_id
 
 
 def selected_run(runs: list[str]) -> str | None:
     """The run chosen in the sidebar (shared by every page)."""
     if not runs:
         return None
-    current = st.session_state.get("current_run")
-    index = runs.index(current) if current in runs else 0
-    st.session_state["current_run"] = st.sidebar.selectbox("Run", runs, index=index, key="run_id")
+    if st.session_state.get("run_id") not in runs:  # widget state is per page: carry the choice over
+        current = st.session_state.get("current_run")
+        st.session_state["run_id"] = current if current in runs else runs[0]
+    st.session_state["current_run"] = st.sidebar.selectbox("Run", runs, key="run_id")
     return st.session_state["current_run"]

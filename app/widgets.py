@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,12 +21,22 @@ def user_errors():
         st.error(f"{exc.problem}" + (f"\n\n**What to do:** {exc.fix}" if exc.fix else ""))
 
 
+def plain(text: object) -> str:
+    """User text (labels, notes, document text) for a place that renders Markdown: shown literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def show_later(exc: CuratorError) -> None:
+    """Keep an error for ``show_messages`` (callbacks run before the page and cannot draw)."""
+    st.session_state.setdefault("pending_errors", []).append((exc.problem, exc.fix))
+
+
 def guarded(action: Callable[..., Any], *args: Any, success: str | None = None, **kwargs: Any) -> Any:
     """Run ``action``; show a CuratorError as a message (returns None) or ``success`` as a toast."""
     try:
         result = action(*args, **kwargs)
     except CuratorError as exc:
-        st.session_state["last_error"] = (exc.problem, exc.fix)
+        show_later(exc)
         return None
     if success:
         st.session_state["last_success"] = success
@@ -34,9 +45,7 @@ def guarded(action: Callable[..., Any], *args: Any, success: str | None = None, 
 
 def show_messages() -> None:
     """Messages left by callbacks (they run before the page, so they cannot draw themselves)."""
-    error = st.session_state.pop("last_error", None)
-    if error:
-        problem, fix = error
+    for problem, fix in dict.fromkeys(st.session_state.pop("pending_errors", [])):
         st.error(problem + (f"\n\n**What to do:** {fix}" if fix else ""))
     success = st.session_state.pop("last_success", None)
     if success:
@@ -44,18 +53,25 @@ def show_messages() -> None:
 
 
 def choose_layer(layers: list[int], key: str = "layer") -> int | None:
+    """The layer chosen in the sidebar: the newest when a layer appears (after an approval)."""
     if not layers:
         st.info("No layer has been fitted in this run yet.")
         return None
-    current = st.session_state.get(f"current_{key}")
+    if st.session_state.get(f"layers_{key}") != layers:
+        st.session_state[f"layers_{key}"] = layers
+        st.session_state[f"current_{key}"] = layers[-1]
+        st.session_state.pop(key, None)
+    if st.session_state.get(key) not in layers:  # widget state is per page: carry the choice over
+        current = st.session_state.get(f"current_{key}")
+        st.session_state[key] = current if current in layers else layers[-1]
     st.session_state[f"current_{key}"] = st.sidebar.radio(
-        "Layer", layers, index=layers.index(current) if current in layers else len(layers) - 1,
-        format_func=lambda n: f"Layer {n}", key=key, horizontal=True)
+        "Layer", layers, format_func=lambda n: f"Layer {n}", key=key, horizontal=True)
     return st.session_state[f"current_{key}"]
 
 
 def page_start(title: str, need_name: bool = False) -> tuple[str, str]:
-    """Title, sidebar (name and run) and pending messages; stops the page when there is no run yet."""
+    """Title and sidebar (name and run); stops the page when there is no run yet. The page shows
+    pending messages (``show_messages``) once it has applied what the last click sent."""
     from app.state import selected_run, store, user_sidebar
     from backend.services import list_runs
 
@@ -69,5 +85,4 @@ def page_start(title: str, need_name: bool = False) -> tuple[str, str]:
     if need_name and not user:
         st.warning("Enter your name in the sidebar: every change records who made it.")
         st.stop()
-    show_messages()
     return user, run_id

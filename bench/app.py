@@ -1,4 +1,4 @@
-"""Server time of the app on a big layer: the first render, warm renders and curation clicks.
+"""Server time of the app on a big layer: the workspace's first render, warm renders and curation clicks.
 
     .venv/bin/python bench/app.py --documents 100000
 
@@ -85,34 +85,47 @@ def measure(n_docs: int, repeats: int) -> list[tuple[str, float, float]]:
         return drive(Path(tmp) / "store", repeats, [f"OPP-{j:06d}" for j in range(1, 100 * repeats + 1)])
 
 
-def drive(store: Path, repeats: int, ids: list[str]) -> list[tuple[str, float, float]]:
+def drive(store: Path, repeats: int, ids: list[str], run_id: str = "big") -> list[tuple[str, float, float]]:
     """The app on a store whose newest run waits at layer 1: each page's render and each click's
-    server time (one Streamlit script run, driven with AppTest). ``ids``: documents to move."""
+    server time in the curation workspace (one Streamlit script run, driven with AppTest).
+    ``ids``: documents to select on the map and move."""
     from streamlit.testing.v1 import AppTest
 
     os.environ["TOPIC_CURATOR_STORE"] = str(store)
+    scope = f"{run_id}::1::bench"
     rows = []
     at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=600)
     rows.append(("runs page, first render (cold process)", timed(at.run), float("nan")))
     at.sidebar.text_input(key="user_name").input("bench").run()
-    first = timed(lambda: at.switch_page("../pages/explorer.py").run())
-    rows.append(("explorer, first render of the layer", first, float("nan")))
+    first = timed(lambda: at.switch_page("../pages/workspace.py").run())
+    rows.append(("workspace, first render of the layer", first, float("nan")))
     warm = [timed(lambda: at.run()) for _ in range(repeats)]
-    rows.append(("explorer, later renders", statistics.median(warm), max(warm)))
-    timed(lambda: at.switch_page("../pages/curate.py").run())
-    clicks: dict[str, list[float]] = {"rename": [], "merge": [], "undo": [], "move 100 documents": []}
+    rows.append(("workspace, later renders", statistics.median(warm), max(warm)))
+    at.selectbox(key=f"open_topic::{scope}::").set_value("3").run()
+
+    def moves() -> int:
+        return sum(op.kind == "move" for op in at.session_state[f"curation::{scope}"].mapping.operations)
+
+    moves_before = moves()  # a draft left by an earlier drive of the same store may hold some
+    clicks: dict[str, list[float]] = {"rename": [], "drill-down": [], "merge": [], "undo": [],
+                                      "select 100 documents on the map": [], "move them": []}
     for i in range(repeats):
-        at.selectbox(key="rename_topic").set_value("3")
-        at.text_input(key="rename_label").input(f"Label {i}").run()
-        clicks["rename"].append(timed(lambda: at.button(key="rename").click().run()))
-        at.multiselect(key="merge_topics").set_value(["5", "6"]).run()
+        at.text_input(key=f"panel::{scope}::3::label").input(f"Label {i}")
+        clicks["rename"].append(timed(at.run))
+        at.toggle(key=f"panel::{scope}::3::drill").set_value(i % 2 == 0)
+        clicks["drill-down"].append(timed(at.run))
+        at.multiselect(key="merge_with::3").set_value(["5"]).run()
         clicks["merge"].append(timed(lambda: at.button(key="merge").click().run()))
         clicks["undo"].append(timed(lambda: at.button(key="undo").click().run()))
-        at.text_area(key="move_ids").input("\n".join(ids[i * 100:(i + 1) * 100]))
-        at.selectbox(key="move_to").set_value("1").run()
-        clicks["move 100 documents"].append(timed(lambda: at.button(key="move").click().run()))
+        map_key = f"map::{scope}::::{at.session_state['map_generation'] if 'map_generation' in at.session_state else 0}"
+        at.session_state[map_key] = {"selection": {"points": [{"customdata": d} for d in ids[i * 100:(i + 1) * 100]],
+                                                   "point_indices": [], "box": [], "lasso": []}}
+        clicks["select 100 documents on the map"].append(timed(at.run))
+        clicks["move them"].append(timed(lambda: at.button(key="move_here").click().run()))
+    if moves() - moves_before != repeats:  # every timed click did what it says
+        raise RuntimeError(f"expected {repeats} new moves, found {moves() - moves_before}: {at.error}")
     for name, values in clicks.items():
-        rows.append((f"curate click: {name}", statistics.median(values), max(values)))
+        rows.append((f"workspace click: {name}", statistics.median(values), max(values)))
     return rows
 
 

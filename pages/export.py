@@ -9,10 +9,11 @@ import streamlit as st
 
 from app.plots import documents_per_use_case
 from app.state import store
-from app.widgets import page_start, user_errors
+from app.widgets import page_start, show_messages, user_errors
 from backend import services
 
 _, run_id = page_start("Export")
+show_messages()
 with user_errors():
     labels, tree, complete = services.export_labels(store(), run_id)
     if not labels["layer1_label"].notna().any():

@@ -3,18 +3,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.plots import document_map, documents_per_use_case, hierarchy, keyword_bars, sample_for_map, selected_ids
+from app.plots import (PALETTE, document_map, documents_per_use_case, hierarchy, keyword_bars, sample_for_map,
+                       selected_ids, topic_colours)
 from backend.runs.record import RunRecord, StepState
 
 
-def test_document_map_one_webgl_trace_per_topic_in_key_order_with_ids():
-    docs = pd.DataFrame({"id": ["a", "b", "c"], "x": [0, 1, 2], "y": [0, 1, 2], "text": ["<b>x</b>", "y", "z"],
-                         "label": ["10: ten", "2: two", "2: two"]})
+def test_document_map_one_webgl_trace_per_topic_in_key_order_with_ids_and_labels_at_centres():
+    docs = pd.DataFrame({"id": ["a", "b", "c", "d"], "x": [0, 1, 3, 9], "y": [0, 1, 3, 9],
+                         "text": ["<b>x</b>", "y", "z", "w"], "topic": ["10", "2", "2", ""],
+                         "label": ["10: <b>ten</b>", "2: two", "2: two", "Unassigned/other"]})
     fig = document_map(docs).to_dict()
-    assert [t["name"] for t in fig["data"]] == ["2: two", "10: ten"]
-    assert all(t["type"] == "scattergl" for t in fig["data"])
-    assert list(fig["data"][0]["customdata"]) == ["b", "c"]
-    assert "&lt;b&gt;" in fig["data"][1]["text"][0]  # document text is escaped, never HTML
+    points = [t for t in fig["data"] if t["type"] == "scattergl"]
+    assert [t["name"] for t in points] == ["2: two", "10: &lt;b&gt;ten&lt;/b&gt;", "Unassigned/other"]
+    assert list(points[0]["customdata"]) == ["b", "c"]
+    assert "&lt;b&gt;" in points[1]["text"][0]  # document text and labels show literally, never as markup
+    [centres] = [t for t in fig["data"] if t["type"] == "scatter"]
+    assert list(centres["text"]) == ["2: two", "10: &lt;b&gt;ten&lt;/b&gt;"] and list(centres["x"]) == [2.0, 0.0]
+    assert points[0]["marker"]["color"] != points[1]["marker"]["color"] != points[2]["marker"]["color"]
+    assert fig["layout"]["legend"]["orientation"] == "h"  # below the map: a phone keeps the map wide
+
+
+def test_every_topic_of_a_layer_has_its_own_colour():
+    colours = topic_colours([str(k) for k in range(25)])
+    assert len(set(colours.values())) == 25 and len(PALETTE) >= 24
+    assert colours["2"] == topic_colours(["10", "2", "0", "1"])["2"]  # by key order, not by order seen
 
 
 def test_selection_and_sampling():
@@ -34,9 +46,13 @@ def test_hierarchy_and_counts_and_keywords():
     labels = pd.DataFrame({"layer1_label": ["A", "A", "B"], "layer2_label": ["x", None, None],
                            "layer3_label": [None, None, None], "path": ["A > x", "A", "B"]})
     sunburst = hierarchy(labels).to_dict()["data"][0]
-    assert set(sunburst["ids"]) == {"A", "B", "A > x"}
-    bars = documents_per_use_case(pd.DataFrame({"path": ["A", "B"], "documents": [2, 1]})).to_dict()
-    assert list(bars["data"][0]["y"]) == ["B", "A"]
+    assert dict(zip(sunburst["ids"], sunburst["values"])) == {"A": 2, "B": 1, "A > x": 1}
+    assert sunburst["branchvalues"] == "total"  # a parent's wedge is its own share, children inside it
+    assert "percentRoot" in sunburst["hovertemplate"]
+    marked = hierarchy(labels.assign(layer1_label=["<i>A</i>"] * 2 + ["B"])).to_dict()["data"][0]
+    assert "&lt;i&gt;A&lt;/i&gt;" in marked["labels"]
+    bars = documents_per_use_case(pd.DataFrame({"path": ["A", "<b>B</b>"], "documents": [2, 1]})).to_dict()
+    assert list(bars["data"][0]["y"]) == ["&lt;b&gt;B&lt;/b&gt;", "A"]
     assert list(keyword_bars([("invoice", 0.5), ("po", 0.2)]).to_dict()["data"][0]["y"]) == ["po", "invoice"]
 
 
