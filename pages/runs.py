@@ -8,8 +8,8 @@ import streamlit as st
 from app.approval import approval_section
 from app.loaders import approval_summary
 from app.plots import run_steps_dot
-from app.state import selected_run, store, user_sidebar
 from app.start_run import start_run_form
+from app.state import selected_run, store, user_sidebar
 from app.widgets import show_messages
 from backend import services
 from backend.runs.record import load_run

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from backend.errors import InputDataError
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
+from backend.errors import InputDataError
 from backend.topics.ctfidf import Keywords, keywords
 from backend.topics.stages import keyword_counts
 

@@ -40,8 +40,8 @@ from backend.store.layout import (
     records_key,
     tree_key,
 )
-from backend.text.embeddings import EmbeddingCache, embed_texts, load_embeddings, make_embedder
 from backend.text import input_data
+from backend.text.embeddings import EmbeddingCache, embed_texts, load_embeddings, make_embedder
 from backend.text.input_data import check_text_columns, validate_table
 from backend.text.preprocess import Preprocessor, no_text_left
 from backend.topics.layer_result import LayerResult, load_layer, save_layer

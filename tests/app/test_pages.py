@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from backend.curation.versions import load_approved, load_version
+from backend.curation.versions import load_approved
 from tests.app.conftest import mark_for_drill_down, open_app, table_with, wait_for
 
 

@@ -3,8 +3,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from app.plots import (PALETTE, document_map, documents_per_use_case, hierarchy, keyword_bars, sample_for_map,
-                       selected_ids, topic_colours)
+from app.plots import (
+    PALETTE,
+    document_map,
+    documents_per_use_case,
+    hierarchy,
+    keyword_bars,
+    sample_for_map,
+    selected_ids,
+    topic_colours,
+)
 from backend.runs.record import RunRecord, StepState
 
 
