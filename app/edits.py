@@ -62,16 +62,25 @@ def table_operations(snapshot: pd.DataFrame, edited_rows: dict[Any, dict[str, An
         if position >= len(snapshot):
             continue
         topic = str(snapshot.iloc[position]["topic"])
-        decision = mapping.topics.get(topic)
-        if decision is None or decision.status != "kept":
-            continue
-        if "label" in cells and _label_differs(cells["label"], decision.label):
+        if "label" in cells:
             operations.append(Rename(topic=topic, label=str(cells["label"] or ""), by=by))
-        if "drill down" in cells and bool(cells["drill down"]) != decision.drill_down:
+        if "drill down" in cells:
             operations.append(DrillDown(topic=topic, on=bool(cells["drill down"]), by=by))
-        if "note" in cells and str(cells["note"] or "").strip() != decision.note:
+        if "note" in cells:
             operations.append(Note(topic=topic, text=str(cells["note"] or ""), by=by))
-    return operations
+    return [op for op in operations if changes_something(op, mapping)]
+
+
+def changes_something(op: Rename | DrillDown | Note, mapping: Mapping) -> bool:
+    """Whether a field's edit differs from the mapping (a kept topic's label, mark or note)."""
+    decision = mapping.topics.get(op.topic)
+    if decision is None or decision.status != "kept":
+        return False
+    if isinstance(op, Rename):
+        return _label_differs(op.label, decision.label)
+    if isinstance(op, DrillDown):
+        return op.on != decision.drill_down
+    return op.text.strip() != decision.note
 
 
 def _label_differs(typed: Any, current: str) -> bool:
@@ -131,11 +140,15 @@ def act(session: CurationSession, action: Callable[[], Any], success: str | None
 
 
 def panel_key(session: CurationSession, topic: str, field: str) -> str:
-    return f"panel::{scope(session)}::{topic}::{field}"
+    generation = st.session_state.get(f"panel_generation::{scope(session)}", 0)
+    return f"panel::{scope(session)}::{generation}::{topic}::{field}"
 
 
 def _refresh_panel(session: CurationSession) -> None:
-    """Forget the panel's field states, so they are drawn again from the mapping."""
+    """Draw the panel's fields again from the mapping: under new keys, because a browser sends back
+    what a field last showed, which would otherwise undo a change made elsewhere (the table, undo)."""
     prefix = f"panel::{scope(session)}::"
     for key in [k for k in st.session_state if str(k).startswith(prefix)]:
         del st.session_state[key]
+    generation = f"panel_generation::{scope(session)}"
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1

@@ -28,7 +28,12 @@ def topic_list(session: CurationSession, topics: pd.DataFrame, parent: str | Non
         "note": st.column_config.TextColumn("note", width="medium"),
     }
     shown = ["topic", "label", "documents", "drill down", "keywords", "note"]
+    # The choice is kept beside the widget: a run in which the toggle is not drawn (the layer briefly
+    # not editable, say) would forget the widget's state, and the table's edits in flight with it.
+    choice = f"editing::{edits.scope(session)}"
     editing = editable and st.toggle("Edit in the table", key=f"edit_table::{edits.scope(session)}",
+                                     value=st.session_state.get(choice, False), on_change=_remember,
+                                     args=(f"edit_table::{edits.scope(session)}", choice),
                                      help="Rename, mark for drill-down and write notes right in the table.")
     if editing:
         snapshot = edits.table_snapshot(session, topics[shown], parent)
@@ -40,6 +45,10 @@ def topic_list(session: CurationSession, topics: pd.DataFrame, parent: str | Non
     st.dataframe(topics[shown], key=list_key, hide_index=True, height=height, column_config=columns, width="stretch",
                  on_select=partial(_open_clicked, list_key, topics["topic"].tolist(), open_key),
                  selection_mode="single-row")
+
+
+def _remember(widget: str, choice: str) -> None:
+    st.session_state[choice] = st.session_state[widget]
 
 
 def _open_clicked(list_key: str, keys: list[str], open_key: str) -> None:

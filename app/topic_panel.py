@@ -35,7 +35,11 @@ def topic_panel(session: CurationSession, topics: pd.DataFrame, layer_size: int,
     if st.session_state.get(open_key) not in keys:
         st.session_state[open_key] = keys[0]
     row = topics.set_index("topic")
-    topic = st.selectbox("Open topic", keys, key=open_key,
+    # ``open_key`` holds the open topic (the table and the map set it too); the picker shows it, under
+    # a key per mapping version so that its options show the labels as they are now.
+    picker = f"{open_key}::{mapping_token(session)}"
+    st.session_state[picker] = st.session_state[open_key]
+    topic = st.selectbox("Open topic", keys, key=picker, on_change=_opened, args=(picker, open_key),
                          format_func=lambda k: f"{k}: {row.loc[k, 'label']} ({row.loc[k, 'documents']:,} documents)")
     decision = session.mapping.topics[topic]
     size = int(row.loc[topic, "documents"])
@@ -61,6 +65,10 @@ def topic_panel(session: CurationSession, topics: pd.DataFrame, layer_size: int,
             _move_and_discard(session, topic, selected, editable)
 
 
+def _opened(picker: str, open_key: str) -> None:
+    st.session_state[open_key] = st.session_state[picker]
+
+
 def _fields(session: CurationSession, topic: str, editable: bool) -> None:
     decision = session.mapping.topics[topic]
     label_key = edits.panel_key(session, topic, "label")
@@ -81,7 +89,11 @@ def _fields(session: CurationSession, topic: str, editable: bool) -> None:
 
 
 def _field_changed(session: CurationSession, key: str, make) -> None:
-    edits.apply(session, make(st.session_state[key]), redraw_panel=False)
+    if key not in st.session_state:
+        return  # a field of a panel since redrawn from the mapping: what it held is no longer news
+    op = make(st.session_state[key])
+    if edits.changes_something(op, session.mapping):  # a field redrawn by a rerun reports no change
+        edits.apply(session, op, redraw_panel=False)
 
 
 def _documents(session: CurationSession, topic: str) -> None:

@@ -101,7 +101,7 @@ def drive(store: Path, repeats: int, ids: list[str], run_id: str = "big") -> lis
     rows.append(("workspace, first render of the layer", first, float("nan")))
     warm = [timed(lambda: at.run()) for _ in range(repeats)]
     rows.append(("workspace, later renders", statistics.median(warm), max(warm)))
-    at.selectbox(key=f"open_topic::{scope}::").set_value("3").run()
+    next(s for s in at.selectbox if s.label == "Open topic").set_value("3").run()
 
     def moves() -> int:
         return sum(op.kind == "move" for op in at.session_state[f"curation::{scope}"].mapping.operations)
@@ -110,9 +110,9 @@ def drive(store: Path, repeats: int, ids: list[str], run_id: str = "big") -> lis
     clicks: dict[str, list[float]] = {"rename": [], "drill-down": [], "merge": [], "undo": [],
                                       "select 100 documents on the map": [], "move them": []}
     for i in range(repeats):
-        at.text_input(key=f"panel::{scope}::3::label").input(f"Label {i}")
+        next(t for t in at.text_input if t.label == "Label").input(f"Label {i}")
         clicks["rename"].append(timed(at.run))
-        at.toggle(key=f"panel::{scope}::3::drill").set_value(i % 2 == 0)
+        next(t for t in at.toggle if t.label.startswith("Drill down")).set_value(i % 2 == 0)
         clicks["drill-down"].append(timed(at.run))
         at.multiselect(key="merge_with::3").set_value(["5"]).run()
         clicks["merge"].append(timed(lambda: at.button(key="merge").click().run()))

@@ -10,8 +10,15 @@ from app import edits
 from app.approval import approval_section
 from app.document_map import map_area, open_request, selection
 from app.documents_view import documents_view
-from app.loaders import (approval_summary, curation_session, documents_frame, hierarchy_figure, mapping_token,
-                         parent_topics, topics_frame)
+from app.loaders import (
+    approval_summary,
+    curation_session,
+    documents_frame,
+    hierarchy_figure,
+    mapping_token,
+    parent_topics,
+    topics_frame,
+)
 from app.state import settings, store
 from app.toolbar import toolbar
 from app.topic_list import topic_list
