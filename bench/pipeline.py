@@ -1,11 +1,12 @@
 """Per-stage wall time and peak memory of the local pipeline, and how well layer 1 recovers the
 generator's known use-case tree (NMI against its families and its use cases).
 
-    .venv/bin/python bench/pipeline.py --sizes 5000 20000
+    .venv/bin/python bench/pipeline.py --sizes 5000
 
 Each size runs in a fresh process (so each pays UMAP's numba compile once, as a CLI run does),
 with the real MiniLM embeddings (cache off) and default settings, auto-approving every layer.
-Prints a Markdown table; paste it into bench/RESULTS.md with the command.
+Prints two Markdown tables for bench/RESULTS.md: per-stage time, peak memory and layer 1's NMI;
+and how often the registered model agrees with the curated labels on held-out documents.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ def measure(size: int, seed: int) -> dict:
         record = LocalRunner(store, progress, auto_approve=True).start(records, settings, "bench")
         record = load_run(store, "bench")
         layer1 = store.read_parquet("runs/bench/layer1/assignments.parquet")
+        registered = store.read_json("runs/bench/model/model.json")["meta"]["holdout"]
     truth = records.set_index(records["opportunity_id"].astype(str)).loc[layer1["id"]]
     return {
         "size": size,
@@ -59,6 +61,7 @@ def measure(size: int, seed: int) -> dict:
         "nmi_use_case": round(normalized_mutual_info_score(truth["true_use_case"], layer1["topic"]), 3),
         "n_docs": int(record.input["n_docs"]),
         "layer_topics": {n: s.detail for n, s in record.steps.items() if n.startswith("layer")},
+        "model_holdout": registered,
     }
 
 
@@ -72,12 +75,16 @@ def table(results: list[dict]) -> str:
         cells = [f"{r['steps'].get(s, 0):.1f} ({r['peak_mb'].get(s, 0)})" for s in steps]
         lines.append(f"| {r['size']:,} | {r['n_docs']:,} | " + " | ".join(cells)
                      + f" | {r['nmi_family']} | {r['nmi_use_case']} |")
+    lines += ["", "| records | held-out documents | same layer-1 use case | same full path |", "|---|---:|---:|---:|"]
+    for r in results:
+        held = r["model_holdout"]
+        lines.append(f"| {r['size']:,} | {held['documents']:,} | {held['layer1_agreement']:.1%} | {held['path_agreement']:.1%} |")
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one size, print JSON
     args = parser.parse_args()

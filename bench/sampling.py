@@ -8,8 +8,7 @@ topics with the product's layer defaults, seeds 0-2: the full fit, then fits on 
 5,000 and 10,000 documents with the others placed by "neighbours" or "transform". NMI against
 the 20 newsgroups, and against the full fit of the same seed.
 
-Time: the same vectors resampled with a little noise to 100,000 documents (as bench/speed.py
-does), one seed: the full fit against the default 50,000-document sample with each placement, each
+Time: the same texts and vectors resampled, the vectors with a little noise, to 100,000 documents, one seed: the full fit against the default 50,000-document sample with each placement, each
 in a fresh process that first warms UMAP's numba kernels (so compile time is apart).
 ``--time-only`` re-measures the times and keeps the quality rows of ``--json``'s file.
 """
@@ -76,15 +75,23 @@ def quality_rows() -> list[dict]:
     return rows
 
 
+def resampled(size: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+    """20NG's texts and vectors drawn ``size`` times, each vector nudged so no two are identical."""
+    texts, _, vectors = twenty_newsgroups()
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(vectors), size=size, replace=size > len(vectors))
+    noisy = vectors[rows] + rng.normal(scale=0.01, size=(size, vectors.shape[1])).astype(np.float32)
+    return [texts[i] for i in rows], noisy / np.linalg.norm(noisy, axis=1, keepdims=True)
+
+
 def time_one(size: int, sample: int, placement: str) -> dict:
     """Runs in a fresh process: UMAP warmed on 500 documents first, then one fit of ``size`` documents."""
     from memory import PeakMemory
-    from speed import corpus
 
     from backend.settings import LayerSettings
     from backend.topics.stages import warm_up
 
-    texts, vectors = corpus(size)
+    texts, vectors = resampled(size)
     warm_up(LayerSettings())  # numba compiles here, not in the timing
     with PeakMemory() as memory:
         _, seconds = fit(texts, vectors, 0, sample, placement)

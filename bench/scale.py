@@ -4,15 +4,18 @@
     .venv/bin/python bench/scale.py --tables-from bench/results/scale.json
 
 For 100,000 and 1,000,000 generated records (written to CSV first; generating them is not timed):
-1. **The run to the first approval** from the CSV with the default settings (the CPU default
-   backend, the embedding cache off): seconds per step and the process's peak resident memory;
-   and at 1M once more with ``embedding.backend = "static"``.
+1. **The run to the first approval** from the CSV (the embedding cache off): seconds per step and
+   the process's peak resident memory. At 100k with the CPU default backend; at 1M with
+   ``embedding.backend = "static"``, and with the default backend only given
+   ``--measure-default-at-1m`` (its embedding step alone takes over an hour on 2 cores). Without
+   it, the 1M default row is *projected*: the 1M static run's own steps, with the embedding step
+   replaced by the default backend's rate measured at 100k. The table says which rows are projected.
 2. **Layer 1 alone**, the embeddings given, in a fresh process after UMAP's one-off numba compile
    (reported apart): seconds, peak memory, NMI against the generator's use cases.
 3. At 100k, the same layer **fitted on every document** (no sample), and **stock BERTopic**
    (UMAP + HDBSCAN, its defaults) on the same embeddings, the same way.
-4. **The app on the 1M run**: each page's first render and a curation click, as server time
-   (one Streamlit script run, driven with AppTest).
+4. **The app on the largest run**: the Curate page's first render and curation clicks, as server
+   time (one Streamlit script run each, driven with AppTest by bench/app.py).
 Every measurement runs in its own process, one after the other, on an otherwise idle machine.
 """
 
@@ -57,6 +60,7 @@ def run_to_first_approval(size: int, backend: str) -> dict:
     from backend.runs.runner import LocalRunner
     from backend.settings import settings_from_dict
     from backend.store.local import LocalStore
+    from backend.text.embeddings import resolve_backend
 
     csv = records_csv(size)
     shutil.rmtree(store_of(size, backend), ignore_errors=True)
@@ -71,7 +75,7 @@ def run_to_first_approval(size: int, backend: str) -> dict:
         record = LocalRunner(store, progress).start(csv, settings, "scale")
         total = time.perf_counter() - started
     steps = {name: state.seconds for name, state in record.steps.items() if state.seconds is not None}
-    return {"kind": "run", "size": size, "backend": settings.embedding.backend, "total_s": round(total, 1),
+    return {"kind": "run", "size": size, "backend": resolve_backend(settings.embedding.backend), "total_s": round(total, 1),
             "steps": steps, "input_s": round(total - sum(steps.values()), 1),
             "peak_mb": {k: round(v / 2**20) for k, v in memory.peaks.items()},
             "nmi_use_case": layer_nmi(store, size)}
@@ -95,7 +99,7 @@ def layer_alone(size: int, backend: str, model: str) -> dict:
     from backend.settings import run_settings
     from backend.store.layout import docs_key
     from backend.store.local import LocalStore
-    from backend.text.embeddings import load_embeddings
+    from backend.text.embeddings import load_embeddings, resolve_backend
     from backend.topics.stages import warm_up
 
     store = LocalStore(store_of(size, backend))
@@ -127,7 +131,7 @@ def layer_alone(size: int, backend: str, model: str) -> dict:
 
     truth = pd.read_csv(records_csv(size), usecols=["opportunity_id", "true_use_case"], dtype=str)
     truth = truth.set_index("opportunity_id")["true_use_case"].loc[docs["id"]]
-    return {"kind": "layer", "size": size, "model": model, "compile_s": round(compile_s, 1),
+    return {"kind": "layer", "size": size, "model": model, "backend": resolve_backend(settings.embedding.backend), "compile_s": round(compile_s, 1),
             "seconds": round(seconds, 1), "peak_mb": round(max(memory.peaks.values()) / 2**20),
             "topics": int(len(set(topics)) - (1 if -1 in set(topics) else 0)),
             "nmi_use_case": round(float(normalized_mutual_info_score(truth, topics)), 3)}
@@ -141,8 +145,12 @@ def app_on(size: int, backend: str) -> dict:
     bench_app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench_app)
     drive = bench_app.drive
-    ids = [f"OPP-{j:06d}" for j in range(1, 501)]
-    rows = drive(store_of(size, backend), 5, ids)
+    from backend.store.local import LocalStore
+
+    assignments = LocalStore(store_of(size, backend)).read_parquet("runs/scale/layer1/assignments.parquet",
+                                                                   columns=["id"])
+    ids = assignments["id"].head(500).tolist()  # documents of the layer (preprocessing drops a few records)
+    rows = drive(store_of(size, backend), 5, ids, run_id="scale")
     return {"kind": "app", "size": size, "rows": [[name, round(m, 3), None if w != w else round(w, 3)]
                                                   for name, m, w in rows]}
 
@@ -156,25 +164,73 @@ def fresh(*args: str) -> dict:
 
 def tables(rows: list[dict]) -> str:
     runs = [r for r in rows if r["kind"] == "run"]
+    runs += projected_runs(runs)
     lines = ["| records | backend | total | read + check input | preprocess | embed | layer 1 | peak RSS | layer-1 NMI (use case) |",
              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
         s = r["steps"]
+        if r.get("projected"):
+            lines.append(f"| {r['size']:,} | {r['backend']}, **projected** | {r['total_s'] / 60:.0f} min "
+                         f"| {r['input_s']:.0f} s | {s['preprocess']:.0f} s | {s['embed']:.0f} s "
+                         f"(at {r['docs_per_s']:.0f} docs/s) | {s['layer1']:.0f} s | | |")
+            continue
         lines.append(f"| {r['size']:,} | {r['backend']} | {r['total_s'] / 60:.1f} min | {r['input_s']:.0f} s "
                      f"| {s.get('preprocess', 0):.0f} s | {s.get('embed', 0):.0f} s | {s.get('layer1', 0):.0f} s "
                      f"| {max(r['peak_mb'].values()) / 1024:.1f} GB | {r['nmi_use_case']:.3f} |")
     layers = [r for r in rows if r["kind"] == "layer"]
-    lines += ["", "| documents | layer | seconds | UMAP compile, once per process | peak RSS | topics | NMI (use case) |",
-              "|---:|---|---:|---:|---:|---:|---:|"]
+    lines += ["", "| documents | embeddings | layer | seconds | UMAP compile, once per process | peak RSS | topics "
+              "| NMI (use case) |", "|---:|---|---|---:|---:|---:|---:|---:|"]
     for r in layers:
         name = {"ours": "ours (defaults: fitted on 50,000, the rest placed)", "ours-full": "ours, fitted on every document",
                 "stock": "stock BERTopic (UMAP + HDBSCAN)"}[r["model"]]
-        lines.append(f"| {r['size']:,} | {name} | {r['seconds']:.0f} | {r['compile_s']:.0f} s "
-                     f"| {r['peak_mb'] / 1024:.1f} GB | {r['topics']} | {r['nmi_use_case']:.3f} |")
+        lines.append(f"| {r['size']:,} | {r.get('backend', 'onnx-int8')} | {name} | {r['seconds']:.0f} "
+                     f"| {r['compile_s']:.0f} s | {r['peak_mb'] / 1024:.1f} GB | {r['topics']} | {r['nmi_use_case']:.3f} |")
     for r in (r for r in rows if r["kind"] == "app"):
         lines += ["", f"| app on the {r['size']:,}-document run | median s | max s |", "|---|---:|---:|"]
         lines += [f"| {name} | {m:.2f} | {'' if w is None else f'{w:.2f}'} |" for name, m, w in r["rows"]]
     return "\n".join(lines)
+
+
+def profile(step: str, size: int) -> None:
+    """Where one step's time goes: cProfile of it, again, on the run a measuring pass left behind."""
+    import cProfile
+    import pstats
+
+    from backend.runs.steps import run_embed, run_preprocess
+    from backend.settings import run_settings
+    from backend.store.local import LocalStore
+
+    backend = "default" if store_of(size, backend="default").is_dir() else "static"
+    store = LocalStore(store_of(size, backend))
+    settings = run_settings(store, "scale")
+    work = {"preprocess": lambda: run_preprocess(store, "scale", settings),
+            "embed": lambda: run_embed(store, "scale", settings),
+            "layer": lambda: layer_alone(size, backend, "ours")}[step]
+    profiler = cProfile.Profile()
+    profiler.runcall(work)
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+
+
+def projected_runs(runs: list[dict]) -> list[dict]:
+    """The default backend at the largest size, where only its static run was measured.
+
+    Every step but the embedding is the static run's own (the same code on the same records); the
+    embedding step is the default backend's documents per second, measured at a smaller size.
+    """
+    measured = [r for r in runs if r["backend"] != "static" and r["steps"].get("embed")]
+    if not measured:
+        return []
+    rate_run = max(measured, key=lambda r: r["size"])
+    docs_per_s = rate_run["size"] / rate_run["steps"]["embed"]
+    projected = []
+    for r in runs:
+        if r["backend"] != "static" or any(m["size"] == r["size"] for m in measured):
+            continue
+        steps = dict(r["steps"], embed=r["size"] / docs_per_s)
+        projected.append({"size": r["size"], "backend": rate_run["backend"], "projected": True, "steps": steps,
+                          "input_s": r["input_s"], "docs_per_s": docs_per_s,
+                          "total_s": r["input_s"] + sum(steps.values())})
+    return projected
 
 
 def main() -> None:
@@ -182,8 +238,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--json", type=Path)
     parser.add_argument("--tables-from", type=Path)
+    parser.add_argument("--measure-default-at-1m", action="store_true",
+                        help="also run the default backend above 100k (over an hour of embedding at 1M)")
+    parser.add_argument("--profile", nargs=2, metavar=("STEP", "SIZE"),
+                        help="only cProfile one step (preprocess, embed or layer) again on the stored SIZE run")
     parser.add_argument("--one", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile[0], int(args.profile[1]))
+        return
     if args.one:
         what, size, backend, *rest = args.one
         result = {"run": lambda: run_to_first_approval(int(size), backend),
@@ -195,18 +258,32 @@ def main() -> None:
         rows = json.loads(args.tables_from.read_text())
     else:
         rows = []
+
+        def add(row: dict) -> None:  # saved as it comes: a later failure keeps what was measured
+            rows.append(row)
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=1))
+
+        from backend.text.embeddings import resolve_backend
+        from backend.text.encoders import model_path, prepare
+
+        for backend in {resolve_backend("auto"), "static"}:  # the one-off export or distillation, not timed
+            prepare(model_path("minilm"), backend)
         for size in args.sizes:
             records_csv(size)
-            rows.append(fresh("run", str(size), "default"))
-            rows.append(fresh("layer", str(size), "default", "ours"))
+            if size <= 100_000 or args.measure_default_at_1m:
+                add(fresh("run", str(size), "default"))
             if size <= 100_000:
-                rows.append(fresh("layer", str(size), "default", "ours-full"))
-                rows.append(fresh("layer", str(size), "default", "stock"))
+                add(fresh("layer", str(size), "default", "ours"))
+                add(fresh("layer", str(size), "default", "ours-full"))
+                add(fresh("layer", str(size), "default", "stock"))
+            else:
+                add(fresh("run", str(size), "static"))
+                backend = "default" if args.measure_default_at_1m else "static"
+                add(fresh("layer", str(size), backend, "ours"))
         largest = max(args.sizes)
-        rows.append(fresh("app", str(largest), "default"))
-        rows.append(fresh("run", str(largest), "static"))
-        if args.json:
-            args.json.write_text(json.dumps(rows, indent=1))
+        add(fresh("app", str(largest), "default" if largest <= 100_000 or args.measure_default_at_1m
+                  else "static"))
     print(tables(rows))
 
 
