@@ -61,15 +61,17 @@ def documents_frame(token: str, _session: CurationSession) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def map_figure(token: str, parent: str | None, max_points: int, _session: CurationSession) -> tuple[go.Figure, int, int]:
+def map_figure(token: str, parent: str | None, max_points: int, _session: CurationSession) -> tuple[dict, int, int]:
     """The map of one parent's documents (all of them on layer 1): the figure, and how many of how
-    many documents it shows."""
+    many documents it shows. The figure is cached as a plain dict: a ``go.Figure`` that went through
+    ``st.cache_data``'s pickling draws, but its lasso selections never reached the server (Streamlit
+    1.67, seen in Chromium)."""
     documents = documents_frame(token, _session)
     if parent is not None:
         documents = documents[documents["parent"] == parent]
     shown, _ = sample_for_map(documents, max_points)
     kept = [k for k, d in _session.mapping.topics.items() if d.status == "kept"]
-    return document_map(shown, topic_colours(kept)), len(shown), len(documents)
+    return document_map(shown, topic_colours(kept)).to_dict(), len(shown), len(documents)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

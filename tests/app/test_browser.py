@@ -2,7 +2,7 @@
 
 The whole job as an analyst does it: a name that survives a reload, a wrong upload and a right one
 (the new run selected at once), quick successive edits in the topics table (every one counted),
-a merge from the topic panel, Approve with unsaved changes, layer 2
+a merge from the topic panel, a lasso selection on the map, Approve with unsaved changes, layer 2
 one parent at a time, the approved layer read-only, and the labels downloaded; the workspace on a
 phone too. Screenshots of each state go to test-artifacts/browser/; nothing is fetched from
 outside localhost.
@@ -18,7 +18,7 @@ import pytest
 
 from backend.runs.runner import LocalRunner
 from backend.store.local import LocalStore
-from tests.app.browser_support import ROOT, choose, grid_cell, launch, served_app, settled
+from tests.app.browser_support import ROOT, box_of, choose, grid_cell, launch, served_app, settled
 from tests.conftest import FAST_SETTINGS
 
 pytestmark = pytest.mark.browser
@@ -122,9 +122,18 @@ def test_curate_approve_and_export_in_the_browser(app_url, tmp_path, sample_reco
             page.get_by_role("button", name="Merge 2 topics").click()
             expect(page.get_by_text("6 unsaved changes")).to_be_visible()
 
-            # The map (a lasso selection is left out: in headless Chromium plotly draws it but Streamlit
-            # receives no selection event; the selection's server side is covered under AppTest).
-            expect(page.locator(".js-plotly-plot").first).to_be_visible()
+            # The map: a lasso selection is counted, acted on next to it, and clearable.
+            box = box_of(page, page.locator(".js-plotly-plot .nsewdrag").first)
+            page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+            page.mouse.down()
+            for fx, fy in ((0.8, 0.2), (0.8, 0.8), (0.2, 0.8), (0.2, 0.25)):
+                page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=10)
+            page.mouse.up()
+            expect(page.get_by_text(re.compile(r"[\d,]+ documents selected"))).to_be_visible()
+            expect(page.get_by_role("button", name="Clear selection")).to_be_visible()
+            shot("5-selection")
+            page.get_by_role("button", name="Clear selection").click()
+            expect(page.get_by_text(re.compile(r"documents selected"))).to_have_count(0)
             shot("6-workspace")
 
             # Approve with unsaved changes: asked, then saved and approved.
