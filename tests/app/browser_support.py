@@ -88,6 +88,9 @@ def settled(page, timeout: float = 30_000) -> None:
 
 def box_of(page, locator) -> dict:
     """The bounding box of an element a rerun may be redrawing: waited for until it is laid out."""
+    from playwright.sync_api import Error
+
+    last: Error | None = None
     for _ in range(5):
         settled(page)
         try:
@@ -95,22 +98,13 @@ def box_of(page, locator) -> dict:
             box = locator.bounding_box()
             if box:
                 return box
-        except Exception:
-            pass
-    raise AssertionError("the element did not settle on the page")
+        except Error as exc:  # detached or not yet laid out: the rerun replaced it; look again
+            last = exc
+    raise AssertionError(f"the element did not settle on the page: {last}")
 
 
 def grid_cell(page, grid_index: int, row: int, column_x: float) -> tuple[float, float]:
     """The centre of a data grid cell (``row`` 0 is the first data row), ``column_x`` pixels from
     the grid's left edge: Streamlit's tables draw on a canvas, so cells are found by position."""
-    grid = page.locator("[data-testid='stDataFrame']").nth(grid_index)
-    for _ in range(5):  # a rerun can replace the grid while it is being found
-        try:
-            grid.scroll_into_view_if_needed(timeout=5000)
-            box = grid.bounding_box()
-            if box:
-                return box["x"] + column_x, box["y"] + 35 * (row + 1) + 17
-        except Exception:
-            pass
-        settled(page)
-    raise AssertionError("the table did not settle on the page")
+    box = box_of(page, page.locator("[data-testid='stDataFrame']").nth(grid_index))
+    return box["x"] + column_x, box["y"] + 35 * (row + 1) + 17

@@ -31,6 +31,15 @@ def label_field(at):
     return next(t for t in at.text_input if t.label == "Label")
 
 
+def workspace_after_approving_layer_one(app_store):
+    """Layer 1 approved with topics 0 and 1 marked for drill-down; the workspace open (on layer 2)."""
+    mark_for_drill_down(app_store, "0", "1")
+    at = open_app()
+    at.button(key="approve").click().run()
+    wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2")
+    return at.switch_page("../pages/workspace.py").run()
+
+
 def test_rename_in_the_panel_then_undo_redo_and_save(app_store):
     at = open_topic(workspace(), "0")
     label_field(at).input("Invoice automation").run()
@@ -127,11 +136,7 @@ def test_approve_can_discard_unsaved_changes_instead(app_store):
 
 
 def test_an_approved_layer_is_read_only_and_says_so(app_store):
-    mark_for_drill_down(app_store, "0", "1")
-    at = open_app()
-    at.button(key="approve").click().run()
-    wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2")
-    at.switch_page("../pages/workspace.py").run()
+    at = workspace_after_approving_layer_one(app_store)
     at.sidebar.radio(key="layer").set_value(1).run()
     assert any("approved at version 2 by ana" in i.value and "read-only" in i.value for i in at.info)
     assert not [b for b in at.button if b.key in {"save", "undo"}]
@@ -172,11 +177,7 @@ def test_a_replay_keeps_mine_where_chosen(app_store):
 
 
 def test_layer_two_maps_one_parent_at_a_time(app_store):
-    mark_for_drill_down(app_store, "0", "1")
-    at = open_app()
-    at.button(key="approve").click().run()
-    wait_for(app_store, "demo", lambda r: r.waiting_at == "curate-layer2")
-    at.switch_page("../pages/workspace.py").run()
+    at = workspace_after_approving_layer_one(app_store)
     assert at.sidebar.radio(key="layer").value == 2
     parents = at.selectbox(key="parent::2")
     assert parents.options[:2] == ["0: " + parents.options[0].split(": ", 1)[1], parents.options[1]]

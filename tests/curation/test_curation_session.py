@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from backend.curation.operations import Discard, Merge, Rename
+from backend.curation.operations import Discard, Merge, Operation, Rename
 from backend.curation.session import CurationSession
 from backend.curation.versions import load_version, version_numbers
 from backend.errors import MappingError, SaveConflictError
@@ -85,15 +85,21 @@ def test_a_draft_from_an_older_version_waits_for_rebase(waiting_run):
     assert reopened.mapping.topics["0"].label == "Invoices"
 
 
-def test_replay_never_overwrites_a_colleague_without_asking(waiting_run):
-    ana = CurationSession(waiting_run, "run", 1, "ana")
-    ben = CurationSession(waiting_run, "run", 1, "ben")
+def ben_after_a_conflict(store, *more_of_bens: Operation) -> CurationSession:
+    """Ana saves a rename of topic 3; Ben renames it too (plus ``more_of_bens``), and his save conflicts."""
+    ana = CurationSession(store, "run", 1, "ana")
+    ben = CurationSession(store, "run", 1, "ben")
     ana.apply(Rename(topic="3", label="Ana's label"))
     ana.save()
-    ben.apply(Rename(topic="3", label="Ben's label"))
-    ben.apply(Rename(topic="4", label="Only Ben"))
+    for op in (Rename(topic="3", label="Ben's label"), *more_of_bens):
+        ben.apply(op)
     with pytest.raises(SaveConflictError):
         ben.save()
+    return ben
+
+
+def test_replay_never_overwrites_a_colleague_without_asking(waiting_run):
+    ben = ben_after_a_conflict(waiting_run, Rename(topic="4", label="Only Ben"))
     [overlap] = ben.rebase_plan()
     assert overlap.mine.label == "Ben's label" and overlap.theirs[0].label == "Ana's label"
     report = ben.rebase()  # no choice made: ana's label stands, and the report says so
@@ -103,14 +109,7 @@ def test_replay_never_overwrites_a_colleague_without_asking(waiting_run):
 
 
 def test_replay_keeps_mine_where_chosen(waiting_run):
-    ana = CurationSession(waiting_run, "run", 1, "ana")
-    ben = CurationSession(waiting_run, "run", 1, "ben")
-    ana.apply(Rename(topic="3", label="Ana's label"))
-    ana.save()
-    ben.apply(Rename(topic="3", label="Ben's label"))
-    ben.apply(Merge(topics=("5", "6")))  # touches nothing ana changed
-    with pytest.raises(SaveConflictError):
-        ben.save()
+    ben = ben_after_a_conflict(waiting_run, Merge(topics=("5", "6")))  # the merge touches nothing ana changed
     report = ben.rebase(keep_mine={0})
     assert ben.mapping.topics["3"].label == "Ben's label" and ben.mapping.topics["6"].status == "merged"
     assert not report.kept_theirs and len(report.replayed) == 2

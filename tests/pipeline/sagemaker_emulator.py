@@ -354,7 +354,7 @@ class SageMakerStandIn:
                 self.wfile.write(payload)
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Quiet: http.server would print every request to stderr."""
 
         return Handler
 
