@@ -43,11 +43,11 @@ def forget_session(run_id: str, layer: int, user: str) -> None:
 
 
 def mapping_token(session: CurationSession) -> str:
-    """Names the session's current mapping: its saved version, and the operations applied since."""
-    operations = session.mapping.operations
-    last = json.dumps(operations[-1].to_dict(), sort_keys=True) if operations else ""
-    return f"{session.run_id}/{session.layer}/v{session.base_version}/{len(operations)}/" \
-           f"{hashlib.sha1(last.encode()).hexdigest()[:12]}"
+    """Names the session's current mapping: its saved version and every operation applied since.
+    The caches are shared by all users, so two histories that end alike must not share a name."""
+    operations = json.dumps([op.to_dict() for op in session.mapping.operations], sort_keys=True)
+    return f"{session.run_id}/{session.layer}/v{session.base_version}/" \
+           f"{hashlib.sha1(operations.encode()).hexdigest()[:16]}"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
