@@ -11,9 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from app import edits
-from app.loaders import documents_frame, map_figure
-from app.plots import selected_ids
+from app.loaders import colours, documents_frame, map_figure, membership_token
+from app.plots import map_legend, natural_key, selected_ids
 from app.widgets import guarded
+from backend import services
 from backend.curation.operations import Move
 from backend.curation.preview import SplitPreview, preview_split_groups
 from backend.curation.session import CurationSession
@@ -38,41 +39,43 @@ def open_request(session: CurationSession) -> str:
 
 
 @st.fragment
-def map_area(session: CurationSession, token: str, parent: str | None, topics: pd.DataFrame, editable: bool,
+def map_area(session: CurationSession, parent: str | None, topics: pd.DataFrame, editable: bool,
              max_points: int) -> None:
-    figure, shown, total = map_figure(token, parent, max_points, session)
+    membership = membership_token(session)
+    figure, shown, total = map_figure(membership, parent, max_points, session)
     if shown < total:
         st.caption(f"Showing a fixed random sample of {shown:,} of {total:,} documents (app.max_map_points), "
                    f"so the map stays smooth.")
     key = map_key(session, parent)
     event = st.plotly_chart(figure, key=key, on_select="rerun", selection_mode=("points", "box", "lasso"),
                             config={"displaylogo": False})
+    names = services.topic_names(session)
+    st.html(map_legend({k: names[k] for k in topics["topic"]}, colours(session)))
     picked = selected_ids(event)
     seen_key = f"seen::{key}"
     changed = st.session_state.get(seen_key) != picked
     st.session_state[seen_key] = picked
     if len(picked) == 1 and changed:
-        st.session_state[open_request(session)] = _topics_of(session, token, picked)[0]
+        st.session_state[open_request(session)] = _topics_of(session, picked)[0]
         st.rerun(scope="app")
     if len(picked) > 1:
-        _selection_bar(session, token, picked, topics, editable)
+        _selection_bar(session, picked, topics, editable)
     else:
         st.caption("Click a point to open its topic; draw a lasso or a box to select documents.")
 
 
-def _topics_of(session: CurationSession, token: str, ids: list[str]) -> list[str]:
-    documents = documents_frame(token, session)
+def _topics_of(session: CurationSession, ids: list[str]) -> list[str]:
+    documents = documents_frame(membership_token(session), session)
     positions = session.index.positions(ids)
     return documents["topic"].to_numpy()[positions].tolist()
 
 
-def _selection_bar(session: CurationSession, token: str, picked: list[str], topics: pd.DataFrame,
+def _selection_bar(session: CurationSession, picked: list[str], topics: pd.DataFrame,
                    editable: bool) -> None:
-    within = sorted(set(_topics_of(session, token, picked)) - {""})
+    within = sorted(set(_topics_of(session, picked)) - {""})
     with st.container(border=True):
         head, clear = st.columns([4, 1], vertical_alignment="center")
-        head.markdown(f"**{len(picked):,} documents selected**, in topic{'s' if len(within) > 1 else ''} "
-                      f"{', '.join(within) or '(unassigned)'}.")
+        head.markdown(selection_summary(len(picked), within))
         clear.button("Clear selection", key="clear_selection", on_click=clear_selection, width="stretch")
         if not editable:
             return
@@ -93,6 +96,13 @@ def _selection_bar(session: CurationSession, token: str, picked: list[str], topi
                                                            f"into topic {preview.new_topics[0]}."):
                 clear_selection()
             st.rerun(scope="app")
+
+
+def selection_summary(count: int, topics: list[str]) -> str:
+    """"**12 documents selected**, in topics 2, 10." (topic keys as the map orders them)."""
+    within = sorted(topics, key=natural_key)
+    return (f"**{count:,} documents selected**, in topic{'s' if len(within) > 1 else ''} "
+            f"{', '.join(within) or '(unassigned)'}.")
 
 
 def _preview_split_off(session: CurationSession, topic: str, picked: list[str]) -> SplitPreview | None:

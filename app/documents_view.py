@@ -17,7 +17,8 @@ PAGE = 50
 PREVIEW_CHARS = 160
 
 
-def documents_view(documents: pd.DataFrame, topic: str | None, key: str) -> None:
+def documents_view(documents: pd.DataFrame, names: dict[str, str], topic: str | None, key: str) -> None:
+    """``documents``: the layer's (``services.layer_documents``); ``names``: what each topic is called."""
     query = st.text_input("Search the documents", key=f"search::{key}", placeholder="words that must all appear")
     where = st.radio("In", ["the open topic", "the whole layer"], key=f"search_in::{key}", horizontal=True,
                      disabled=topic is None)
@@ -31,13 +32,13 @@ def documents_view(documents: pd.DataFrame, topic: str | None, key: str) -> None
     noun = ("match" if one else "matches") if query.strip() else ("document" if one else "documents")
     showing = f"; showing {start + 1:,}–{start + len(shown):,}" if len(shown) else ""
     st.caption(f"{len(results):,} {noun}{showing}. Click a row to read it in full.")
-    table = shown[["id", "label", "text"]].assign(text=shown["text"].map(_preview))
+    table = pd.DataFrame({"id": shown["id"], "topic": shown["topic"].map(names), "text": shown["text"].map(_preview)})
     event = st.dataframe(table, hide_index=True, width="stretch", key=f"documents::{key}::{page}",
                          on_select="rerun", selection_mode="single-row")
     rows = event.selection.rows if event is not None else []
     if rows:
         chosen = shown.iloc[rows[0]]
-        st.markdown(f"**{plain(chosen['id'])}**, in topic {plain(chosen['label'])}")
+        st.markdown(f"**{plain(chosen['id'])}**, in topic {plain(names.get(chosen['topic'], chosen['topic']))}")
         st.html(f"<div style='white-space:pre-wrap;padding:8px;border:1px solid #ddd;border-radius:6px'>"
                 f"{highlight(str(chosen['text']), query)}</div>")
 

@@ -1,5 +1,7 @@
-"""Cached loaders: shared, read-only objects in ``st.cache_resource``; frames and figures in
+"""Cached loaders: shared, read-only objects in ``st.cache_resource``; small frames and figures in
 ``st.cache_data``, keyed by the mapping they show, so a click that changes nothing redraws nothing.
+What depends only on which documents each topic holds (keywords, the document frame, the map's
+points) is keyed by ``membership_token``: a rename, a note or a drill-down mark recomputes none of it.
 
 A curation session is one person's work, so it lives in that person's session state, built on
 the shared layer context (fit, index, term counts), which is loaded once per layer.
@@ -11,7 +13,6 @@ import hashlib
 import json
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app.plots import document_map, hierarchy, sample_for_map, topic_colours
@@ -45,43 +46,60 @@ def forget_session(run_id: str, layer: int, user: str) -> None:
 def mapping_token(session: CurationSession) -> str:
     """Names the session's current mapping: its saved version and every operation applied since.
     The caches are shared by all users, so two histories that end alike must not share a name."""
-    operations = json.dumps([op.to_dict() for op in session.mapping.operations], sort_keys=True)
-    return f"{session.run_id}/{session.layer}/v{session.base_version}/" \
-           f"{hashlib.sha1(operations.encode()).hexdigest()[:16]}"
+    return _token(session, session.mapping.operations)
+
+
+def membership_token(session: CurationSession) -> str:
+    """Names which documents each topic holds under the session's mapping: like ``mapping_token``,
+    but blind to the operations that cannot move a document."""
+    return _token(session, [op for op in session.mapping.operations if op.changes_membership])
+
+
+def _token(session: CurationSession, operations: list) -> str:
+    log = json.dumps([op.to_dict() for op in operations], sort_keys=True)
+    return f"{session.run_id}/{session.layer}/v{session.base_version}/{hashlib.sha1(log.encode()).hexdigest()[:16]}"
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def topics_frame(token: str, _session: CurationSession) -> pd.DataFrame:
-    return services.topics_table(_session, keywords(token, _session))
+    return services.topics_table(_session, keywords(membership_token(_session), _session))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def documents_frame(token: str, _session: CurationSession) -> pd.DataFrame:
+@st.cache_resource(max_entries=4, show_spinner=False)
+def documents_frame(membership: str, _session: CurationSession) -> pd.DataFrame:
+    """Every document of the layer (``membership_token`` names it). A resource, not data: the same
+    frame for every rerun and every user instead of a copy unpickled per rerun, so callers never
+    modify it."""
     return services.layer_documents(_session)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def map_figure(token: str, parent: str | None, max_points: int, _session: CurationSession) -> tuple[dict, int, int]:
+def map_figure(membership: str, parent: str | None, max_points: int, _session: CurationSession) -> tuple[dict, int, int]:
     """The map of one parent's documents (all of them on layer 1): the figure, and how many of how
-    many documents it shows. The figure is cached as a plain dict: a ``go.Figure`` that went through
+    many documents it shows. The figure is a plain dict: a ``go.Figure`` that went through
     ``st.cache_data``'s pickling draws, but its lasso selections never reached the server (Streamlit
     1.67, seen in Chromium)."""
-    documents = documents_frame(token, _session)
+    documents = documents_frame(membership, _session)
     if parent is not None:
         documents = documents[documents["parent"] == parent]
     shown, _ = sample_for_map(documents, max_points)
-    kept = [k for k, d in _session.mapping.topics.items() if d.status == "kept"]
-    return document_map(shown, topic_colours(kept)).to_dict(), len(shown), len(documents)
+    return document_map(shown, colours(_session)), len(shown), len(documents)
+
+
+def colours(session: CurationSession) -> dict[str, str]:
+    """Each kept topic's colour on the map and in its legend."""
+    return topic_colours([k for k, d in session.mapping.topics.items() if d.status == "kept"])
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def hierarchy_figure(run_id: str, updated_at: str) -> go.Figure | None:
+def hierarchy_figure(run_id: str, updated_at: str) -> dict | None:
     """The use-case sunburst of the run as approved so far (None before layer 1 is approved);
-    ``updated_at`` (the run record's) renews it when an approval moves the run on."""
+    ``updated_at`` (the run record's) renews it when an approval moves the run on. A plain dict,
+    like the map (see ``map_figure``)."""
     if not services.is_approved(store(), run_id, 1):
         return None
     labels, _, _ = services.export_labels(store(), run_id)
-    return hierarchy(labels)
+    return hierarchy(labels).to_dict()
 
 
 def approval_summary(run_id: str) -> services.ApprovalSummary | None:
@@ -104,6 +122,6 @@ def parent_topics(run_id: str, layer: int, _session: CurationSession) -> pd.Data
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def keywords(token: str, _session: CurationSession) -> dict:
-    """Every kept topic's keywords under the session's current mapping."""
+def keywords(membership: str, _session: CurationSession) -> dict:
+    """Every kept topic's keywords under the session's current mapping (``membership_token`` names it)."""
     return _session.keywords()

@@ -19,21 +19,12 @@ from backend.runs.record import RunRecord
 # 48 distinct colours: no two of a layer's topics (at most 25 by default) share one.
 PALETTE = plotly.colors.qualitative.Dark24 + plotly.colors.qualitative.Light24
 UNASSIGNED_COLOUR = "#9e9e9e"
+HOVER_CHARS = 80
 
 STATUS_COLOURS = {
     "done": "#2e7d32", "waiting": "#f9a825", "running": "#1565c0", "pending": "#9e9e9e",
     "skipped": "#cfd8dc", "failed": "#c62828", "rejected": "#6a1b9a",
 }
-
-
-def keyword_bars(keywords: Sequence[tuple[str, float]], title: str = "") -> go.Figure:
-    """Horizontal bars of a topic's keywords, strongest on top."""
-    words = [escape(w) for w, _ in keywords][::-1]
-    scores = [s for _, s in keywords][::-1]
-    fig = go.Figure(go.Bar(x=scores, y=words, orientation="h", marker_color="#1565c0"))
-    fig.update_layout(title=escape(title), height=max(220, 24 * len(words) + 80), margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis_title="c-TF-IDF")
-    return fig
 
 
 def sample_for_map(documents: pd.DataFrame, max_points: int, seed: int = 0) -> tuple[pd.DataFrame, bool]:
@@ -52,44 +43,68 @@ def escape(text: object) -> str:
 
 def topic_colours(topics: Sequence[str]) -> dict[str, str]:
     """A distinct colour per topic key, in key order, so a topic keeps its colour across pages."""
-    ordered = sorted(dict.fromkeys(topics), key=lambda key: _natural(key))
+    ordered = sorted(dict.fromkeys(topics), key=lambda key: natural_key(key))
     return {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(ordered)}
 
 
-def document_map(documents: pd.DataFrame, colours: dict[str, str] | None = None, height: int = 640) -> go.Figure:
-    """Documents at their 2-D coordinates, one WebGL trace per topic, each topic's number and label
-    at the centre of its documents; ids ride along for selection.
+def document_map(documents: pd.DataFrame, colours: dict[str, str] | None = None, height: int = 640) -> dict:
+    """Documents at their 2-D coordinates, one WebGL trace per topic, each topic's number at the
+    centre of its documents; ids ride along for selection. Returned as the plain dict that
+    ``st.plotly_chart`` is given.
 
-    ``documents`` needs columns id, x, y, topic ('' for unassigned), label and text (on hover).
+    ``documents`` needs columns id, x, y, topic ('' for unassigned) and text (its start shows on
+    hover). Labels are not drawn here but beside it (``map_legend``): a chart whose figure changes is
+    rebuilt from scratch in the browser (a new WebGL context, seconds on a CPU), so a rename must not
+    change the figure.
     """
     colours = colours or topic_colours([t for t in documents["topic"].unique() if t])
     fig = go.Figure()
     centres = []
-    for (topic, label), group in sorted(documents.groupby(["topic", "label"]), key=lambda item: _natural(item[0][0])):
-        hover = group["text"].fillna("").str.slice(0, 200).map(escape)
+    for topic, group in sorted(documents.groupby("topic"), key=lambda item: natural_key(item[0])):
+        hover = group["text"].fillna("").map(lambda text: escape(_short(text, HOVER_CHARS)))
         fig.add_trace(go.Scattergl(
-            x=group["x"], y=group["y"], mode="markers", name=escape(_short(label, 40)),
-            customdata=group["id"].astype(str), text=hover,
+            x=group["x"].astype("float32"), y=group["y"].astype("float32"), mode="markers",
+            name=f"topic {escape(topic)}" if topic else "unassigned", customdata=group["id"].astype(str), text=hover,
             marker=dict(size=5, opacity=0.7, color=colours.get(topic, UNASSIGNED_COLOUR)),
             hovertemplate="%{text}<extra>%{fullData.name}</extra>",
         ))
         if topic:
-            centres.append((float(group["x"].median()), float(group["y"].median()), escape(_short(label, 28))))
+            centres.append((float(group["x"].median()), float(group["y"].median()), escape(topic)))
     if centres:
-        x, y, text = zip(*centres)
-        fig.add_trace(go.Scatter(x=x, y=y, mode="text", text=text, hoverinfo="skip", showlegend=False,
-                                 textfont=dict(size=12, color="#212121")))
-    fig.update_layout(height=height, dragmode="lasso", margin=dict(l=10, r=10, t=10, b=10),
-                      legend=dict(itemsizing="constant", orientation="h", yanchor="top", y=-0.02, x=0),
+        x, y, keys = zip(*centres)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="text", text=keys, hoverinfo="skip", showlegend=False,
+                                 textfont=dict(size=13, color="#212121")))
+    fig.update_layout(height=height, dragmode="lasso", margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
                       xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
+    return fig.to_dict()
+
+
+def map_legend(names: dict[str, str], colours: dict[str, str]) -> str:
+    """The map's legend as HTML: a colour chip and the name of each topic ("key: label"), escaped."""
+    chips = [f"<span style='white-space:nowrap;margin-right:14px'><span style='display:inline-block;width:10px;"
+             f"height:10px;border-radius:5px;background:{colours.get(key, UNASSIGNED_COLOUR)};margin-right:5px'></span>"
+             f"{escape(_short(name, 48))}</span>" for key, name in sorted(names.items(), key=lambda kv: natural_key(kv[0]))
+             if key]
+    return f"<div style='line-height:1.8;font-size:0.85rem'>{' '.join(chips)}</div>"
+
+
+def keyword_bars(keywords: Sequence[tuple[str, float]]) -> str:
+    """A topic's keywords as HTML bars, strongest first, widths relative to the strongest (plain HTML:
+    a plotly chart per opened topic cost more in the browser than the rest of the panel)."""
+    top = max((score for _, score in keywords), default=0) or 1
+    rows = [f"<div style='display:flex;align-items:center;gap:8px;margin:2px 0'>"
+            f"<span style='flex:0 0 38%;text-align:right;overflow:hidden;text-overflow:ellipsis;white-space:nowrap'>"
+            f"{escape(word)}</span><span style='flex:1'><span style='display:inline-block;height:12px;background:#1565c0;"
+            f"width:{100 * score / top:.0f}%'></span></span><span style='flex:0 0 3.5em;color:#757575;"
+            f"font-size:0.8rem'>{score:.3f}</span></div>" for word, score in keywords]
+    return "<div style='font-size:0.9rem'>" + "".join(rows) + "</div>"
 
 
 def _short(text: str, length: int) -> str:
     return text if len(text) <= length else text[:length - 1] + "…"
 
 
-def _natural(name: str) -> tuple:
+def natural_key(name: str) -> tuple:
     """Order for topic keys and "10: label" names: by key as numbers (2 before 10), then by text."""
     key = name.split(":", 1)[0]
     parts = key.split(".")

@@ -14,7 +14,7 @@ import streamlit as st
 from app import edits
 from app.document_map import clear_selection
 from app.loaders import keywords as topic_keywords
-from app.loaders import mapping_token
+from app.loaders import mapping_token, membership_token
 from app.plots import keyword_bars
 from app.state import store
 from app.widgets import guarded, plain, user_errors
@@ -51,9 +51,9 @@ def topic_panel(session: CurationSession, topics: pd.DataFrame, layer_size: int,
         with fields:
             _fields(session, topic, editable)
         with words:
-            keywords = topic_keywords(mapping_token(session), session).get(topic, [])[:10]
-            st.plotly_chart(keyword_bars(keywords, "Keywords (c-TF-IDF weight)"), key=f"keywords::{topic}",
-                            config={"displayModeBar": False})
+            keywords = topic_keywords(membership_token(session), session).get(topic, [])[:10]
+            st.caption("Keywords (c-TF-IDF weight)")
+            st.html(keyword_bars(keywords))
         documents, merge, split, more = st.tabs(["Documents", "Merge with…", "Split", "Move & discard"])
         with documents:
             _documents(session, topic)

@@ -220,15 +220,21 @@ def topics_table(session: CurationSession, keywords: dict | None = None) -> pd.D
 
 
 def layer_documents(session: CurationSession) -> pd.DataFrame:
-    """Every document of the layer: id, parent topic, 2-D position, current topic and label, raw text."""
+    """Every document of the layer: id, parent topic, 2-D position, current topic ('' when
+    unassigned) and raw text. Labels are not in it (``topic_names``): a rename leaves it as it is."""
     frame = session.result.assignments[["id", "parent", "x", "y"]].copy()
     frame["id"] = frame["id"].astype(str)
     codes, keys = session.index.membership_codes(session.mapping)
-    names = np.array([f"{k}: {session.mapping.topics[k].label}" for k in keys] + [UNASSIGNED_LABEL], dtype=object)
-    frame["topic"] = np.array(keys + [""], dtype=object)[codes]
-    frame["label"] = names[codes]  # code -1 (discarded) picks the last name
+    frame["topic"] = np.array(keys + [""], dtype=object)[codes]  # code -1 (discarded) picks the last
     frame["text"] = session.context.texts.to_numpy()
     return frame
+
+
+def topic_names(session: CurationSession) -> dict[str, str]:
+    """What a topic is called on the map and in lists, "key: label"; unassigned documents ('')
+    are called ``UNASSIGNED_LABEL``."""
+    names = {key: f"{key}: {d.label}" for key, d in session.mapping.topics.items() if d.status == "kept"}
+    return {**names, "": UNASSIGNED_LABEL}
 
 
 def search_documents(documents: pd.DataFrame, query: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from app.loaders import (
     documents_frame,
     hierarchy_figure,
     mapping_token,
+    membership_token,
     parent_topics,
     topics_frame,
 )
@@ -41,7 +42,7 @@ with user_errors():
     editable = toolbar(session, user)
     token = mapping_token(session)
     topics = topics_frame(token, session)
-    documents = documents_frame(token, session)
+    documents = documents_frame(membership_token(session), session)
 
     parent = None
     if layer > 1:
@@ -65,7 +66,7 @@ with user_errors():
                f"{f' under topic {parent}' if parent else ''}, {len(documents):,} documents in the layer.")
     left, right = st.columns(2)
     with left:
-        map_area(session, token, parent, topics, editable, settings().app.max_map_points)
+        map_area(session, parent, topics, editable, settings().app.max_map_points)
     with right:
         topic_list(session, topics, parent, editable, open_key)
     topic_panel(session, topics, len(documents), selection(session, parent), editable, open_key)
@@ -77,7 +78,7 @@ with user_errors():
 
     docs_tab, tree_tab, history_tab = st.tabs(["Documents", "Hierarchy", "History"])
     with docs_tab:
-        documents_view(documents, st.session_state.get(open_key), key=edits.scope(session))
+        documents_view(documents, services.topic_names(session), st.session_state.get(open_key), key=edits.scope(session))
     with tree_tab:
         figure = hierarchy_figure(run_id, load_run(store(), run_id).updated_at or "")
         if figure is None:

@@ -21,6 +21,9 @@ def _now() -> str:
 @dataclass(frozen=True, kw_only=True)
 class Operation:
     kind: ClassVar[str] = ""
+    # Whether it can change which documents a kept topic holds: the app keeps keywords, the map and
+    # the document frame across the operations that cannot (a rename, a note, a drill-down mark).
+    changes_membership: ClassVar[bool] = True
     by: str = ""
     at: str = field(default_factory=_now)
     reason: str = ""
@@ -40,6 +43,7 @@ class Operation:
 @dataclass(frozen=True, kw_only=True)
 class Rename(Operation):
     kind: ClassVar[str] = "rename"
+    changes_membership: ClassVar[bool] = False
     topic: str
     label: str
 
@@ -100,6 +104,7 @@ class Discard(Operation):
 @dataclass(frozen=True, kw_only=True)
 class DrillDown(Operation):
     kind: ClassVar[str] = "drill_down"
+    changes_membership: ClassVar[bool] = False
     topic: str
     on: bool = True
 
@@ -110,6 +115,7 @@ class DrillDown(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Note(Operation):
     kind: ClassVar[str] = "note"
+    changes_membership: ClassVar[bool] = False
     topic: str
     text: str
 

@@ -53,6 +53,16 @@ def test_rename_in_the_panel_then_undo_redo_and_save(app_store):
     assert load_version(app_store, "demo", 1).topics["0"].label == "Invoice automation"
 
 
+def test_a_rename_sends_the_same_map_and_the_new_name_beside_it(app_store):
+    """A chart whose figure changes is rebuilt in the browser (seconds on a CPU): a rename changes the
+    legend beside the map, not the map (issue 14, speed)."""
+    at = open_topic(workspace(), "0")
+    before = [c.proto.spec for c in at.get("plotly_chart")]
+    label_field(at).input("Invoice <b>automation</b>").run()
+    assert [c.proto.spec for c in at.get("plotly_chart")] == before
+    assert any("0: Invoice &lt;b&gt;automation&lt;/b&gt;" in h.proto.body for h in at.get("html"))
+
+
 def test_quick_successive_table_edits_all_arrive(app_store):
     """The browser reports a table's edits cumulatively, and a second one can arrive while the first
     is applied: each must be applied once, and none replaced by a redrawn table (issue 14, 1)."""
