@@ -179,6 +179,7 @@ def test_curate_approve_and_export_in_the_browser(app_url, tmp_path, sample_reco
             phone.get_by_role("button").first.wait_for()
             phone.goto(url + "/workspace?user=ana")
             expect(phone.get_by_text("Layer 2 of run demo")).to_be_visible()
+            expect(phone.get_by_label("Open topic", exact=True)).to_be_visible()  # not mid-load
             settled(phone)
             shot("12-phone", phone)
         except Exception:
