@@ -12,7 +12,7 @@ from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.curation.operations import Merge, Split
 from backend.errors import MappingError
-from backend.topics.layer_result import keyword_label
+from backend.topics.keyword_label import keyword_label
 from backend.topics.stages import AutoThresholdBirch
 
 SPLIT_SAMPLE = 5000

@@ -13,7 +13,6 @@ Topic keys are strings that spell their place in the tree: "3" in layer 1, "3.1"
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,17 +21,12 @@ import pandas as pd
 
 from backend.store import ArtifactStore
 from backend.store.layout import ASSIGNMENTS, REDUCED, TOPICS, layer_key
+from backend.topics.keyword_label import keyword_label
 
 ASSIGNMENT_COLUMNS = ["id", "topic", "parent", "x", "y"]
 # How a document's place in the curated tree is spelled, wherever labels are made or read.
 UNASSIGNED_LABEL = "Unassigned/other"
 PATH_SEPARATOR = " > "
-
-
-def keyword_label(keywords: Sequence[tuple[str, float]], fallback: str) -> str:
-    """A topic's starting label: its three strongest keywords ("invoice / po / matching")."""
-    words = [word for word, _ in keywords[:3]]
-    return " / ".join(words) if words else fallback
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import pytest
 
 from backend.settings import DrillDownSettings, LayerSettings
 from backend.text.embeddings import HashingEmbedder
+from backend.topics.keyword_label import keyword_label
 from backend.topics.layer_result import load_layer, save_layer
 from backend.topics.layers import fit_layer, fit_sublayer, n_subtopics
 from tests.topics.test_layer_model import themed_corpus
@@ -36,7 +37,7 @@ def test_fit_layer_describes_every_topic():
     assert set(result.assignments["topic"]) == set(result.topics)
     topic = result.topics["0"]
     assert topic.keywords and topic.representative_ids[0].startswith("d")
-    assert topic.default_label.count(" / ") == 2
+    assert topic.default_label == keyword_label(topic.keywords, "") and topic.default_label
 
 
 def test_sublayer_splits_big_parents_and_skips_small_ones():
