@@ -8,9 +8,19 @@ download and handles thousands of short documents per second.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 _MIN_TOKEN_CHARS = 2
+# spaCy's tokenizer strips a whitespace-separated chunk's prefixes and suffixes one at a time and
+# searches the rest of the chunk after each, so a chunk of n brackets costs about n² steps (20,000
+# '(' took minutes). Chunks longer than this are first cut at every character that is not a letter
+# or digit, and the pieces into slices of at most this length: each chunk then costs a bounded
+# amount, so the whole text costs time linear in its length. Words and ordinary punctuated chunks
+# ('(e.g.', 'real-time,') are far shorter, so ordinary text is tokenized exactly as before.
+MAX_CHUNK_CHARS = 64
+_LONG_CHUNK_RE = re.compile(rf"\S{{{MAX_CHUNK_CHARS + 1},}}")
+_NOT_LETTER_OR_DIGIT_RE = re.compile(r"[\W_]+")
 # The lookup table's lemmas that change a business word's meaning ("ai" comes out as "have",
 # "data" as "datum"): these words are kept as written.
 LEMMA_OVERRIDES = {
@@ -35,7 +45,7 @@ class KeywordTextBuilder:
     def build(self, texts: Sequence[str], batch_size: int = 1000) -> list[str]:
         """Keyword text per input text, same order and length; empty input gives ''."""
         nlp = self._pipeline()
-        lowered = ((text or "").lower() for text in texts)
+        lowered = (bounded_chunks((text or "").lower()) for text in texts)
         return [self._keywords(doc) for doc in nlp.pipe(lowered, batch_size=batch_size)]
 
     def _keywords(self, doc) -> str:
@@ -65,3 +75,14 @@ class KeywordTextBuilder:
             self._stop_words = frozenset(STOP_WORDS) | {word.lower() for word in self.extra_stop_words}
             self._nlp = nlp
         return self._nlp
+
+
+def bounded_chunks(text: str) -> str:
+    """``text`` with every whitespace-separated chunk at most ``MAX_CHUNK_CHARS`` long (see there)."""
+    return _LONG_CHUNK_RE.sub(_split_chunk, text)
+
+
+def _split_chunk(match: re.Match[str]) -> str:
+    words = _NOT_LETTER_OR_DIGIT_RE.sub(" ", match.group()).split()
+    return " ".join(word[start:start + MAX_CHUNK_CHARS] for word in words
+                    for start in range(0, len(word), MAX_CHUNK_CHARS))
