@@ -34,6 +34,9 @@ DEFAULT_TEXT_COLUMNS = (
     "product_group",
 )
 
+# spaCy's default nlp.max_length: longer texts raise E088.
+MAX_SPACY_CHARS = 1_000_000
+
 DEFAULT_TEMPLATE_PATTERNS = (
     r"opportunity created from (?:the )?web ?form[^.\n]*[.\n]?",
     r"auto[- ]?generated (?:by|from) [a-z ]+[.\n]?",
@@ -75,6 +78,11 @@ class CleaningSettings:
     spacy_model: str = "en_core_web_sm"
     extra_stop_words: tuple[str, ...] = ()
     min_words: int = 1
+    # Entities and keywords are found in at most this many characters of each record's text; the rest
+    # is cut (counted and logged; text_raw keeps it all). spaCy refuses texts over 1,000,000
+    # characters (E088) and its NER needs about 1 GB of memory per 100,000; CRM descriptions are a
+    # few hundred characters and the embedding model reads only the first few hundred words anyway.
+    max_document_chars: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,9 @@ class Settings:
             raise SettingsError("drilldown.min_subtopics must be >= 2 and <= drilldown.max_subtopics.")
         if self.tuning.n_folds < 2 or self.tuning.n_trials < 1:
             raise SettingsError("tuning.n_folds must be at least 2 and tuning.n_trials at least 1.")
+        if not 1 <= self.cleaning.max_document_chars <= MAX_SPACY_CHARS:
+            raise SettingsError(f"cleaning.max_document_chars is {self.cleaning.max_document_chars}; "
+                                f"it must be between 1 and {MAX_SPACY_CHARS:,} (spaCy's limit).")
         if not self.input.text_columns:
             raise SettingsError("input.text_columns is empty.", "Name at least one text column.")
         return self

@@ -124,6 +124,7 @@ class LocalRunner:
             info = steps.run_preprocess(self.store, run_id, settings, report)
             record.input.update(info)
             return (f"{info['n_docs']} documents ({info['n_dropped_empty']} empty dropped; "
+                    f"{info['n_truncated']} cut to cleaning.max_document_chars; "
                     f"entities: {info['entity_method']})", "done")
         if name == "embed":
             info = steps.run_embed(self.store, run_id, settings, report)

@@ -84,7 +84,7 @@ def run_preprocess(store: ArtifactStore, run_id: str, settings: Settings, progre
     when the shards are combined)."""
     preprocessor = Preprocessor(settings)
     n_records = store.parquet_rows(records_key(run_id))
-    counts = {"n_input": 0, "n_docs": 0, "n_dropped_empty": 0}
+    counts = {"n_input": 0, "n_docs": 0, "n_dropped_empty": 0, "n_truncated": 0}
 
     def cleaned() -> Iterator[pd.DataFrame]:
         for part in store.iter_parquet(records_key(run_id), rows=input_data.CHUNK_ROWS):

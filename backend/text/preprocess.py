@@ -41,6 +41,7 @@ class PreprocessResult:
     n_input: int
     n_dropped_empty: int
     entity_method: str  # the remover's name ('rules', 'spacy:<model>') or 'none' when switched off
+    n_truncated: int = 0  # records cut to cleaning.max_document_chars before entities and keywords
 
 
 def preprocess(frame: pd.DataFrame, settings: Settings, progress: Progress | None = None) -> PreprocessResult:
@@ -82,8 +83,10 @@ class Preprocessor:
         validated = validate_table(frame, columns.id_column, columns.text_columns).reset_index(drop=True)
         report("combine")
         raw = tc.combine_columns(validated, columns.text_columns).tolist()
+        texts, n_truncated = _truncate(raw, cleaning.max_document_chars, validated[columns.id_column])
         report("templates")
-        texts = _apply(raw, tc.remove_template_elements, cleaning.template_patterns) if cleaning.template_patterns else raw
+        if cleaning.template_patterns:
+            texts = _apply(texts, tc.remove_template_elements, cleaning.template_patterns)
         report("urls_emails_phones")
         texts = _apply_if(texts, cleaning.remove_urls, tc.remove_urls)
         texts = _apply_if(texts, cleaning.remove_emails, tc.remove_emails)
@@ -105,7 +108,8 @@ class Preprocessor:
                              [r for r, k in zip(raw, keep, strict=True) if k], kept_texts, keywords)
         report("done", 1.0)
         return PreprocessResult(docs=docs, n_input=len(validated), n_dropped_empty=len(validated) - len(docs),
-                                entity_method=self.remover.name if self.remover is not None else "none")
+                                entity_method=self.remover.name if self.remover is not None else "none",
+                                n_truncated=n_truncated)
 
 
 def _stage_reporter(progress: Progress | None) -> Callable[..., None]:
@@ -122,6 +126,17 @@ def _apply(texts: list[str], rule: Callable[..., str], *args: object) -> list[st
 
 def _apply_if(texts: list[str], enabled: bool, rule: Callable[[str], str]) -> list[str]:
     return _apply(texts, rule) if enabled else texts
+
+
+def _truncate(texts: list[str], max_chars: int, ids: pd.Series) -> tuple[list[str], int]:
+    """Cut texts to ``max_chars`` so one huge record cannot fail or stall the run; warn with the count."""
+    cut = [str(record_id) for record_id, text in zip(ids, texts, strict=True) if len(text) > max_chars]
+    if not cut:
+        return texts, 0
+    logger.warning("Cut %d of %d records to their first %d characters (cleaning.max_document_chars) before "
+                   "entities and keywords, e.g. ids %s; text_raw keeps the whole text.",
+                   len(cut), len(texts), max_chars, ", ".join(cut[:_MAX_EXAMPLES]))
+    return [text[:max_chars] for text in texts], len(cut)
 
 
 def _keep_mask(texts: Sequence[str], min_words: int, ids: pd.Series, require_text: bool = True) -> list[bool]:

@@ -61,3 +61,30 @@ def test_keyword_text_is_unchanged_on_ordinary_text():
     texts += ["We need (e.g.) real-time dashboards, B2B portal on S3; don't wait!!!", "state-of-the-art CRM's",
               "invoices/quotes/orders", "https://example.com/a/b?c=d", ""]
     assert KeywordTextBuilder().build(texts) == _old_keywords(texts)
+
+
+def test_a_five_megabyte_document_is_cut_counted_and_logged_not_fatal(local_store, fast_settings, sample_records,
+                                                                        caplog):
+    from backend.runs import steps
+    from backend.store.layout import docs_key
+
+    records = sample_records.head(60).copy()
+    huge_id = records["opportunity_id"].iloc[0]
+    records.loc[records.index[0], "description"] = "invoice automation for finance teams " * 140_000  # 5 MB
+    steps.store_input(local_store, "r1", [records], fast_settings)
+    with caplog.at_level("WARNING"):
+        info = steps.run_preprocess(local_store, "r1", fast_settings)  # spaCy raised E088 here
+    assert info["n_truncated"] == 1 and info["n_docs"] == 60
+    assert "Cut 1 of 60 records" in caplog.text and str(huge_id) in caplog.text
+    docs = local_store.read_parquet(docs_key("r1")).set_index("id")
+    assert len(docs.loc[str(huge_id), "text_raw"]) > 5_000_000  # the record itself is kept whole
+    assert len(docs.loc[str(huge_id), "text_embed"]) <= fast_settings.cleaning.max_document_chars
+
+
+def test_the_cap_is_a_setting_within_spacys_limit():
+    from backend.errors import SettingsError
+    from backend.settings import settings_from_dict
+
+    assert settings_from_dict({"cleaning": {"max_document_chars": 500}}).cleaning.max_document_chars == 500
+    with pytest.raises(SettingsError, match="max_document_chars"):
+        settings_from_dict({"cleaning": {"max_document_chars": 2_000_000}})
