@@ -11,6 +11,7 @@ from app.plots import documents_per_use_case
 from app.state import store
 from app.widgets import page_start, show_messages, user_errors
 from backend import services
+from backend.store.csv_export import csv_bytes
 
 _, run_id = page_start("Export")
 show_messages()
@@ -27,7 +28,7 @@ with user_errors():
     parquet = io.BytesIO()
     labels.to_parquet(parquet, index=False)
     columns = st.columns(3)
-    columns[0].download_button("Labels (CSV)", labels.to_csv(index=False).encode("utf-8"),
+    columns[0].download_button("Labels (CSV)", csv_bytes(labels),
                                file_name=f"{run_id}-labels.csv", mime="text/csv", key="download_csv")
     columns[1].download_button("Labels (Parquet)", parquet.getvalue(), file_name=f"{run_id}-labels.parquet",
                                mime="application/octet-stream", key="download_parquet")

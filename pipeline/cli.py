@@ -279,6 +279,7 @@ def cmd_mapping(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from backend.runs.record import load_run
     from backend.runs.steps import current_labels
+    from backend.store.csv_export import csv_bytes
     from backend.store.layout import labels_key, records_key
 
     store = open_store(args.store)
@@ -292,7 +293,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"Note: run {args.run_id} is {record.status}; labels cover the layers approved so far.", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "csv":
-        labels.to_csv(args.output, index=False)
+        args.output.write_bytes(csv_bytes(labels))
     else:
         labels.to_parquet(args.output, index=False)
     print(f"Wrote {len(labels)} labels to {args.output}.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.errors import CuratorError
+from backend.store.csv_export import neutralized_row
 from backend.store.local import LocalStore
 from backend.text.embeddings import Embedder
 from backend.topics.inference_model import InferenceModel
@@ -71,6 +72,6 @@ def output_fn(predictions: list[dict[str, Any]], accept: str = JSON) -> tuple[st
         writer.writerow(["path", "layer1_label", "layer2_label", "layer3_label", "scores"])
         for p in predictions:
             labels = p["labels"] + [""] * (3 - len(p["labels"]))
-            writer.writerow([p["path"], *labels[:3], " ".join(str(s) for s in p["scores"])])
+            writer.writerow(neutralized_row([p["path"], *labels[:3], " ".join(str(s) for s in p["scores"])]))
         return buffer.getvalue(), CSV
     return json.dumps({"predictions": predictions}), JSON

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.plots import tuning_history
 from backend.settings import settings_to_toml
+from backend.store.csv_export import csv_bytes
 from backend.topics.tuning import TrialReport, TuningResult
 
 
@@ -33,7 +34,7 @@ def write_outputs(result: TuningResult, output: Path) -> list[Path]:
               f"Use it: topic-curator run --config {output.name}")
     output.write_text(settings_to_toml(result.settings, header), encoding="utf-8")
     trials = output.with_name(f"{output.stem}-trials.csv")
-    result.trials.to_csv(trials, index=False)
+    trials.write_bytes(csv_bytes(result.trials))
     chart = output.with_name(f"{output.stem}-history.html")
     tuning_history(result.trials).write_html(chart, include_plotlyjs=True)
     return [output, trials, chart]

@@ -25,6 +25,7 @@ from backend.runs.step_id import StepId
 from backend.settings import Settings
 from backend.store import ArtifactStore
 from backend.store.base import scratch_folder
+from backend.store.csv_export import csv_bytes
 from backend.store.layout import (
     DOC_TERMS,
     TOPICS,
@@ -239,7 +240,7 @@ def run_labels(store: ArtifactStore, run_id: str, settings: Settings) -> pd.Data
     ids = records[settings.input.id_column].astype(str).tolist()
     labels = current_labels(store, run_id, ids)
     store.write_parquet(labels_key(run_id), labels)
-    store.write_bytes(labels_key(run_id, "csv"), labels.to_csv(index=False).encode("utf-8"))
+    store.write_bytes(labels_key(run_id, "csv"), csv_bytes(labels))
     store.write_json(tree_key(run_id), current_tree(store, run_id, labels))
     return labels
 
