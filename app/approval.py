@@ -7,7 +7,7 @@ import streamlit as st
 
 from app.loaders import forget_session
 from app.state import settings, store
-from app.widgets import guarded
+from app.widgets import guarded, plain
 from backend import services
 from backend.runs.approvals import Approval
 from backend.services import ApprovalSummary
@@ -19,15 +19,15 @@ def approval_section(run_id: str, user: str, summary: ApprovalSummary, key: str 
     st.subheader(f"Waiting for approval: {approval.step}")
     counts = summary.counts
     st.write(f"Layer {approval.layer}, mapping version {summary.mapping.version} "
-             f"(saved by {summary.mapping.created_by or 'topic-curator'}). "
+             f"(saved by {plain(summary.mapping.created_by or 'topic-curator')}). "
              f"{counts['kept']} topics kept, {counts['merged']} merged, {counts['discarded']} discarded, "
              f"{counts['split']} split; {counts['drill_down']} marked for drill-down.")
     if not summary.changes.is_empty:
-        st.markdown("\n".join(f"- {line}" for line in summary.changes.summary()[:20]))
+        st.markdown("\n".join(f"- {plain(line)}" for line in summary.changes.summary()[:20]))
     with st.expander("What will be sent (arguments)"):
         st.json({"token": approval.token, **approval.arguments, "mapping_version": summary.mapping.version})
     if summary.problem:
-        st.error(f"This mapping cannot be approved: {summary.problem}")
+        st.error(f"This mapping cannot be approved: {plain(summary.problem)}")
     if not user:
         st.button("Approve", key=f"approve{key}", type="primary", disabled=True)
         st.caption("Enter your name in the sidebar to approve or reject: every decision records who made it.")

@@ -1,8 +1,9 @@
 """Plots as free functions returning plotly Figures (tested through ``fig.to_dict()``).
 
-Plotly renders a subset of HTML (``<b>``, ``<br>``, ``<a>``) in every text it draws: legends,
-hovers, sunburst labels, axis ticks. So every label and document text goes through ``escape``
-first and shows literally.
+Plotly renders a subset of HTML (``<b>``, ``<br>``, ``<a>``, entities) in every text it draws:
+legends, hovers, sunburst labels, axis ticks, titles; and LaTeX between ``$`` where MathJax is on
+the page. So every label, keyword, model name and document text goes through ``escape`` first and
+shows literally.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ def sample_for_map(documents: pd.DataFrame, max_points: int, seed: int = 0) -> t
 
 
 def escape(text: object) -> str:
-    """Text as plotly should show it: literally, markup included."""
-    return html.escape(str(text), quote=False)
+    """Text as plotly should show it: literally, markup included (``$`` as an entity: no LaTeX)."""
+    return html.escape(str(text), quote=False).replace("$", "&#36;")
 
 
 def topic_colours(topics: Sequence[str]) -> dict[str, str]:
@@ -169,7 +170,7 @@ def tuning_history(trials: pd.DataFrame) -> go.Figure:
     done = trials[trials["state"] == "complete"].sort_values("trial")
     fig = go.Figure()
     for model, group in done.groupby("embedding_model", sort=True):
-        fig.add_trace(go.Scatter(x=group["trial"], y=group["score"], mode="markers", name=str(model),
+        fig.add_trace(go.Scatter(x=group["trial"], y=group["score"], mode="markers", name=escape(model),
                                  customdata=group[["coherence", "diversity", "balance", "stability"]].to_numpy(),
                                  hovertemplate="trial %{x}: %{y:.4f}<br>NPMI %{customdata[0]:.3f}, diversity "
                                                "%{customdata[1]:.3f}<br>balance %{customdata[2]:.3f}, stability "

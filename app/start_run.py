@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 
 from app.state import choose_run, settings, store
-from app.widgets import show_later, user_errors
+from app.widgets import plain, show_later, user_errors
 from backend import services
 from backend.errors import CuratorError
 from backend.settings import Settings
@@ -49,7 +49,7 @@ def _choose_and_start(records, upload_id: str, user: str) -> None:
         services.check_upload(records, id_column, text_columns)
     except CuratorError as exc:
         problem = exc
-        st.error(f"{exc.problem}\n\n**What to do:** {exc.fix}")
+        st.error(f"{plain(exc.problem)}\n\n**What to do:** {plain(exc.fix)}")
     started = st.session_state.get("started_from_upload", {})
     if upload_id in started:
         st.success(f"Run {started[upload_id]} was started from this file; it is selected below. "

@@ -15,7 +15,7 @@ def toolbar(session: CurationSession, user: str) -> bool:
     """Draw the toolbar; return whether the layer may be edited now (by this user)."""
     if session.read_only:
         approved = session.approved
-        st.info(f"Layer {session.layer} was approved at version {approved.version} by {approved.approved_by} "
+        st.info(f"Layer {session.layer} was approved at version {approved.version} by {plain(approved.approved_by)} "
                 f"({approved.approved_at}); it is read-only. This is what was approved and what is exported.",
                 icon=":material/lock:")
         return False
@@ -59,7 +59,7 @@ def _replay(session: CurationSession) -> None:
         return
     with st.container(border=True):
         if conflict:
-            st.warning(f"{conflict} Your unsaved changes are kept.")
+            st.warning(f"{plain(conflict)} Your unsaved changes are kept.")
         else:
             st.warning(f"You have {len(session.stale_draft)} unsaved change(s) begun on version {session.stale_base}; "
                        f"version {session.latest_version()} was saved since.")

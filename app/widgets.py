@@ -18,12 +18,20 @@ def user_errors():
     try:
         yield
     except CuratorError as exc:
-        st.error(f"{exc.problem}" + (f"\n\n**What to do:** {exc.fix}" if exc.fix else ""))
+        st.error(plain(exc.problem) + (f"\n\n**What to do:** {plain(exc.fix)}" if exc.fix else ""))
+
+
+# The ASCII punctuation that can start markup in Streamlit's Markdown: CommonMark and GitHub's
+# (emphasis, links, images, headings, lists, tables, HTML tags and entities like &lt;, autolinked
+# URLs and e-mail addresses), LaTeX between $, and :emoji: and :colour[...] directives. CommonMark
+# lets a backslash escape any ASCII punctuation, and the escaped character shows as itself.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&@=^])")
 
 
 def plain(text: object) -> str:
-    """User text (labels, notes, document text) for a place that renders Markdown: shown literally."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    """User text (labels, notes, names, document text) for a place that renders Markdown: shown
+    literally. (For HTML, as in ``st.html``, use ``html.escape`` instead.)"""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def show_later(exc: CuratorError) -> None:
@@ -46,7 +54,7 @@ def guarded(action: Callable[..., Any], *args: Any, success: str | None = None, 
 def show_messages() -> None:
     """Messages left by callbacks (they run before the page, so they cannot draw themselves)."""
     for problem, fix in dict.fromkeys(st.session_state.pop("pending_errors", [])):
-        st.error(problem + (f"\n\n**What to do:** {fix}" if fix else ""))
+        st.error(plain(problem) + (f"\n\n**What to do:** {plain(fix)}" if fix else ""))
     success = st.session_state.pop("last_success", None)
     if success:
         st.success(success)

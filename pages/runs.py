@@ -10,7 +10,7 @@ from app.loaders import approval_summary
 from app.plots import run_steps_dot
 from app.start_run import start_run_form
 from app.state import selected_run, store, user_sidebar
-from app.widgets import show_messages
+from app.widgets import plain, show_messages
 from backend import services
 from backend.runs.record import load_run
 
@@ -38,14 +38,14 @@ def run_status() -> None:
         st.progress(min(1.0, latest["fraction"]) if latest else 0.0,
                     text=latest["stage"] if latest else "starting ...")
     if current.error:
-        st.error(f"The run stopped: {current.error}")
+        st.error(f"The run stopped: {plain(current.error)}")
     for name, state in current.steps.items():  # every reason a step was skipped or failed, where people look
         if state.status == "failed" and state.detail and state.detail not in (current.error or ""):
-            st.error(f"{name} failed: {state.detail}")
+            st.error(f"{name} failed: {plain(state.detail)}")
         elif state.status == "skipped" and state.detail:
-            st.info(f"{name} skipped: {state.detail}")
+            st.info(f"{name} skipped: {plain(state.detail)}")
         elif "not split:" in (state.detail or ""):
-            st.info(f"{name}: {state.detail.split('; ', 1)[-1]}")
+            st.info(f"{name}: {plain(state.detail.split('; ', 1)[-1])}")
     steps = pd.DataFrame([{"step": n, "status": s.status, "seconds": s.seconds, "detail": s.detail}
                           for n, s in current.steps.items()])
     st.dataframe(steps, hide_index=True, width="stretch", key="steps_table")
