@@ -56,6 +56,10 @@ with user_errors():
         if skipped:
             st.info("Not split in this layer: " + "; ".join(f"topic {plain(k)} ({plain(why)})" for k, why in skipped.items()))
         topics = topics[topics["topic"].map(parent_of) == parent]
+    if topics.empty:  # e.g. layer 2 of a run approved without drill-down: nothing to map or curate
+        st.info(f"Layer {layer} has no topics{f' under topic {parent}' if parent else ''}: no topic of layer "
+                f"{layer - 1} was split into it. Choose another layer in the sidebar.")
+        st.stop()
 
     open_key = f"open_topic::{edits.scope(session)}::{parent or ''}"
     requested = st.session_state.pop(open_request(session), None)
