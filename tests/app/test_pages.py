@@ -91,7 +91,16 @@ def test_export(app_store):
     assert not at.exception
     assert any("not complete" in w.value for w in at.warning)
     preview = table_with(at, "path")
-    assert isinstance(preview, pd.DataFrame) and preview["layer1_label"].notna().all() | preview["path"].eq("No text").any()
+    # Every document with text carries a label of the approved layer 1; those without text none.
+    from backend.curation.labels import NO_TEXT_LABEL
+    from backend.curation.versions import load_approved
+
+    approved = {d.label for d in load_approved(app_store, "demo", 1).topics.values() if d.status == "kept"}
+    modelled = preview["path"] != NO_TEXT_LABEL
+    assert len(preview) == 200 and modelled.sum() > 190
+    assert preview.loc[modelled, "layer1_label"].isin(approved).all()
+    assert preview.loc[modelled, "path"].eq(preview.loc[modelled, "layer1_label"]).all()  # no layer 2 approved yet
+    assert preview.loc[~modelled, "layer1_label"].isna().all()
 
 
 def test_a_new_run_from_an_upload_runs_in_the_background(app_store, sample_records, fast_settings):
