@@ -126,11 +126,43 @@ def test_backend_imports_neither_streamlit_nor_sagemaker_and_boto3_only_in_adapt
             assert not roots & {"boto3", "botocore"}, relative
 
 
+# What a page may not use: it asks backend services for data instead (DESIGN.md, rule 5).
+PAGE_FORBIDDEN_MODULES = {"boto3", "botocore", "pipeline", "os", "pathlib", "shutil", "glob", "tempfile", "pickle"}
+PAGE_FORBIDDEN_CALLS = {"open", "Path", "listdir", "scandir", "walk", "remove", "unlink", "mkdir", "rmtree",
+                        "read_text", "write_text", "read_bytes", "write_bytes", "iterdir", "rglob",
+                        "read_csv", "read_parquet", "read_json", "read_excel", "read_table", "read_pickle"}
+
+
+def _called_name(node: ast.Call) -> str | None:
+    """``f`` for ``f(...)``, ``obj.f(...)`` and ``a.b.f(...)``."""
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def file_system_use(source: str) -> list[str]:
+    """Each import of a file-system or AWS module and each call that reads or writes files, by line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"{node.lineno}: import {n}" for n in names if n.split(".")[0] in PAGE_FORBIDDEN_MODULES]
+        elif isinstance(node, ast.Call) and _called_name(node) in PAGE_FORBIDDEN_CALLS | {"__import__"}:
+            found.append(f"{node.lineno}: {_called_name(node)}()")
+    return found
+
+
 def test_pages_talk_to_backend_services_only():
-    for path in (ROOT / "pages").rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        assert not {m.split(".")[0] for m in imports(path)} & {"boto3", "botocore", "pipeline"}, path.name
-        assert "open(" not in source and "Path(" not in source, path.name
+    offenders = {path.name: found for path in (ROOT / "pages").rglob("*.py")
+                 if (found := file_system_use(path.read_text(encoding="utf-8")))}
+    assert not offenders, offenders
+
+
+def test_the_page_guard_catches_what_it_should():
+    sneaky = ("from pathlib import Path as P\nimport os.path\nimport io\nimport pandas as pd\n"
+              "x = P('a')\nio.open('f')\npd.read_csv('f')\n__import__('shutil')\n")
+    assert file_system_use(sneaky) == ["1: import pathlib", "2: import os.path", "6: open()", "7: read_csv()",
+                                       "8: __import__()"]
+    assert file_system_use("import io\nimport pandas as pd\nbuffer = io.BytesIO()\npd.DataFrame()\n") == []
 
 
 def test_only_the_layout_builds_artifact_keys():
@@ -153,7 +185,43 @@ def test_only_step_id_spells_step_names():
     assert not offenders, "step names spelled outside backend/runs/step_id.py: " + ", ".join(offenders)
 
 
+UNPICKLING_MODULES = {"pickle", "cPickle", "_pickle", "dill", "cloudpickle", "joblib", "shelve", "marshal"}
+
+
+def unpickling(source: str) -> list[str]:
+    """Each import of a pickle-like module, ``read_pickle``, ``torch.load`` without ``weights_only=True``,
+    and any ``allow_pickle`` that is not a literal False, by line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            found += [f"{node.lineno}: import {n}" for n in names if n.split(".")[0] in UNPICKLING_MODULES]
+        elif isinstance(node, ast.Call):
+            keywords = {k.arg: k.value for k in node.keywords}
+            name = _called_name(node)
+            allow = keywords.get("allow_pickle")
+            if allow is not None and not (isinstance(allow, ast.Constant) and allow.value is False):
+                found.append(f"{node.lineno}: allow_pickle")
+            if name == "read_pickle":
+                found.append(f"{node.lineno}: read_pickle()")
+            weights_only = keywords.get("weights_only")
+            if (name == "load" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "torch"
+                    and not (isinstance(weights_only, ast.Constant) and weights_only.value is True)):
+                found.append(f"{node.lineno}: torch.load()")
+    return found
+
+
 def test_nothing_unpickles_stored_artifacts():
-    for path in ours().values():
-        source = path.read_text(encoding="utf-8")
-        assert "pickle.load" not in source and "allow_pickle=True" not in source, path
+    offenders = {str(path.relative_to(ROOT)): found for path in ours().values()
+                 if (found := unpickling(path.read_text(encoding="utf-8")))}
+    assert not offenders, offenders
+
+
+def test_the_pickle_guard_catches_what_it_should():
+    sneaky = ("from pickle import loads\nimport joblib\nimport numpy as np\nimport torch\n"
+              "np.load(f, allow_pickle = True)\nflag = True\nnp.load(f, allow_pickle=flag)\n"
+              "pd.read_pickle(f)\ntorch.load(f)\n")
+    assert unpickling(sneaky) == ["1: import pickle", "2: import joblib", "5: allow_pickle", "7: allow_pickle",
+                                  "8: read_pickle()", "9: torch.load()"]
+    assert unpickling("np.load(f, allow_pickle=False)\ntorch.load(f, weights_only=True)\n") == []
