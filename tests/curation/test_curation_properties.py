@@ -11,7 +11,16 @@ from backend.curation.apply import replay
 from backend.curation.history import History
 from backend.curation.layer_index import DISCARDED
 from backend.curation.mapping import mapping_from_dict, validate
-from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Rename, Split, operation_from_dict
+from backend.curation.operations import (
+    Discard,
+    DrillDown,
+    Merge,
+    Move,
+    Note,
+    Rename,
+    Split,
+    operation_from_dict,
+)
 from backend.errors import MappingError
 from tests.curation.curation_fixtures import toy_setup
 
