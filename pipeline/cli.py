@@ -207,10 +207,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         for run_id in ids:
             record = load_run(store, run_id)
             where = f" at {record.waiting_at}" if record.waiting_at else ""
-            print(f"{run_id}  {record.status}{where}  ({record.created_at})")
+            print(f"{run_id}  {_shown_status(store, record)}{where}  ({record.created_at})")
         return 0
     record = load_run(store, args.run_id)
-    print(f"run {record.run_id}: {record.status}  (created {record.created_at}, updated {record.updated_at})")
+    print(f"run {record.run_id}: {_shown_status(store, record)}  (created {record.created_at}, updated {record.updated_at})")
     if record.input:
         print("input: " + ", ".join(f"{k}={v}" for k, v in record.input.items()))
     for name, state in record.steps.items():
@@ -220,6 +220,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"error: {record.error}")
     _print_outcome(store, record.run_id, header=False)
     return 0
+
+
+def _shown_status(store: ArtifactStore, record) -> str:
+    """The stored status, except that a run whose process was killed reads "interrupted", with how to resume."""
+    from backend.runs.lease import derived_status, resume_hint
+
+    status = derived_status(store, record.status, record.run_id, record.runs_on, record.updated_at)
+    return f"interrupted — {resume_hint(store.uri(), record.run_id)}" if status == "interrupted" else status
 
 
 def cmd_approve(args: argparse.Namespace) -> int:

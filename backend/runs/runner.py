@@ -9,6 +9,10 @@ caller calls ``resume``. A step is recorded done only after its artifacts are wr
 ``resume`` after a crash continues at the first unfinished step. With ``auto_approve`` every
 curate step is approved by the documented automatic rule and the run goes through to the final
 labels. Runs that execute on SageMaker are never resumed here.
+
+Only one process runs a run's steps at a time: ``resume`` holds the run's lease
+(``backend.runs.lease``) while it works, so a second process is refused, naming the first, and a
+killed one's stale lease is taken over.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from backend.clock import now
+from backend.clock import Clock, now, utcnow
 from backend.curation.versions import load_version
 from backend.errors import CuratorError, RunStateError
 from backend.runs import steps
 from backend.runs.decisions import approve
+from backend.runs.lease import STALE_SECONDS, RunLease, default_holder, holding
 from backend.runs.record import RunRecord, create_run, load_run, save_run
 from backend.runs.step_id import StepId
 from backend.settings import Settings
@@ -42,11 +47,12 @@ Progress = Callable[[str, float], None]
 
 class LocalRunner:
     def __init__(self, store: ArtifactStore, progress: Progress | None = None, auto_approve: bool = False,
-                 user: str = "cli") -> None:
+                 user: str = "cli", clock: Clock = utcnow, stale_after: float = STALE_SECONDS) -> None:
         self.store = store
         self.progress = progress
         self.auto_approve = auto_approve
         self.user = user
+        self.clock, self.stale_after = clock, stale_after
 
     # Entry points ----------------------------------------------------------------------------
 
@@ -78,8 +84,15 @@ class LocalRunner:
                                 "follow it with topic-curator sagemaker status.")
         if record.status in {"rejected", "completed"}:
             return record
+        lease = RunLease(self.store, run_id, f"{self.user} on {default_holder()}", self.clock, self.stale_after)
+        with holding(lease):
+            return self._resume_held(run_id, lease)
+
+    def _resume_held(self, run_id: str, lease: RunLease) -> RunRecord:
+        record = load_run(self.store, run_id)  # again: the previous holder may have moved it on
         settings = record.typed_settings
         while (name := record.next_step) is not None:
+            lease.beat()  # stops here if another process took the run over
             state = record.steps[name]
             if state.status == "waiting":
                 if not self.auto_approve:

@@ -2,6 +2,7 @@
 
     runs/<run_id>/run.json                                 the run record
     runs/<run_id>/progress.json                            the latest progress of background work
+    runs/<run_id>/lease/<generation>.json                  who runs the run now (one writer per run)
     runs/<run_id>/input/records.parquet                    the run's own copy of its input
     runs/<run_id>/preprocess/docs.parquet                  cleaned documents
     runs/<run_id>/embeddings/<model>.npy (.state.npz)      vectors (and a fitted embedder's state)
@@ -41,6 +42,20 @@ def run_key(run_id: str) -> str:
 def run_ids(keys: list[str]) -> list[str]:
     """The run ids among a listing of ``runs/``."""
     return sorted({m.group(1) for k in keys if (m := _RUN_RECORD.match(k))})
+
+
+def lease_prefix(run_id: str) -> str:
+    return f"{run_prefix(run_id)}/lease"
+
+
+def lease_key(run_id: str, generation: int) -> str:
+    return f"{lease_prefix(run_id)}/{generation:06d}.json"
+
+
+def lease_generation(key: str) -> int | None:
+    """The generation a lease key names (None for any other key)."""
+    match = re.search(r"/lease/(\d{6})\.json$", key)
+    return int(match.group(1)) if match else None
 
 
 def progress_key(run_id: str) -> str:
