@@ -32,6 +32,10 @@ class StoreError(CuratorError):
     """Reading or writing an artifact failed."""
 
 
+class DamagedArtifactError(StoreError):
+    """A stored artifact exists but cannot be parsed (cut short, or changed after it was written)."""
+
+
 class AlreadyExistsError(StoreError):
     """A conditional write found the key already written (someone saved first)."""
 

@@ -11,6 +11,7 @@ standard library's threading HTTP server; the model is loaded once, before the p
 from __future__ import annotations
 
 import os
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from backend.errors import CuratorError
@@ -50,7 +51,13 @@ MODEL_DIR = "/opt/ml/model"
 
 
 def main() -> None:
-    loaded = model_fn(MODEL_DIR)
+    try:
+        loaded = model_fn(MODEL_DIR)
+    except CuratorError as exc:  # a damaged or crafted model folder: say so, never a traceback
+        print(f"error: {exc.problem}", file=sys.stderr)
+        if exc.fix:
+            print(f"what to do: {exc.fix}", file=sys.stderr)
+        raise SystemExit(2) from None
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080"))
     ThreadingHTTPServer(("0.0.0.0", port), make_handler(loaded)).serve_forever()
 

@@ -199,7 +199,9 @@ def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, la
     """Document-term counts of a layer's documents: stored at fit time, else built from the texts."""
     key = layer_key(run_id, layer, DOC_TERMS)
     if store.exists(key):
-        stored = KeywordIndex.from_bytes(store.read_bytes(key))
+        data = store.read_bytes(key)
+        with store.parsing(key):
+            stored = KeywordIndex.from_bytes(data)
         if stored.doc_term.shape[0] == len(index):
             return stored
     docs = store.read_parquet(docs_key(run_id))

@@ -16,14 +16,19 @@ import functools
 import io
 import json
 import os
+import pickle
 import shutil
 import tempfile
+import zipfile
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from backend.errors import StoreError
+from backend.errors import DamagedArtifactError, StoreError
+from backend.store.layout import damaged_fix
 
 if TYPE_CHECKING:
     import numpy as np
@@ -68,11 +73,20 @@ class ArtifactStore(ABC):
 
     # Typed helpers -------------------------------------------------------------------------
 
-    def read_json(self, key: str) -> Any:
+    @contextmanager
+    def parsing(self, key: str) -> Iterator[None]:
+        """Parse the artifact ``key`` inside this block: a damaged one (cut short by a full disk or an
+        interrupted copy) raises DamagedArtifactError naming it and what to do, never a library's error."""
         try:
-            return json.loads(self.read_bytes(key).decode("utf-8"))
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{self.uri(key)} is not valid JSON: {exc}") from exc
+            yield
+        except _PARSE_ERRORS as exc:
+            raise DamagedArtifactError(f"The stored artifact {self.uri(key)} is damaged and cannot be read "
+                                       f"({type(exc).__name__}: {exc}).", damaged_fix(key)) from exc
+
+    def read_json(self, key: str) -> Any:
+        data = self.read_bytes(key)
+        with self.parsing(key):
+            return json.loads(data.decode("utf-8"))
 
     def write_json(self, key: str, value: Any, *, if_absent: bool = False) -> None:
         data = json.dumps(value, indent=2, ensure_ascii=False, default=_json_default).encode("utf-8")
@@ -81,7 +95,9 @@ class ArtifactStore(ABC):
     def read_parquet(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.read_parquet(io.BytesIO(self.read_bytes(key)), columns=columns)
+        data = self.read_bytes(key)
+        with self.parsing(key):
+            return pd.read_parquet(io.BytesIO(data), columns=columns)
 
     def write_parquet(self, key: str, frame: pd.DataFrame) -> None:
         buffer = io.BytesIO()
@@ -101,22 +117,39 @@ class ArtifactStore(ABC):
         """How many rows a stored Parquet table has (from its footer)."""
         import pyarrow.parquet as pq
 
-        return int(pq.ParquetFile(self.local_file(key)).metadata.num_rows)
+        path = self.local_file(key)
+        with self.parsing(key):
+            return int(pq.ParquetFile(path).metadata.num_rows)
 
     def read_array(self, key: str, mmap: bool = False) -> np.ndarray:
         """An array (``mmap``: memory-mapped from a local file, read only, so 1M vectors cost no RAM up front)."""
         import numpy as np
 
         # allow_pickle=False: stored arrays are data, never code.
-        if mmap:
-            return np.load(self.local_file(key), mmap_mode="r", allow_pickle=False)
-        return np.load(io.BytesIO(self.read_bytes(key)), allow_pickle=False)
+        source = self.local_file(key) if mmap else io.BytesIO(self.read_bytes(key))
+        with self.parsing(key):
+            return np.load(source, mmap_mode="r" if mmap else None, allow_pickle=False)
+
+    def read_npz(self, key: str) -> dict[str, np.ndarray]:
+        """Every array of a stored ``.npz``, read whole (so a damaged member fails here, not later)."""
+        import numpy as np
+
+        data = self.read_bytes(key)
+        with self.parsing(key), np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
 
     def iter_parquet(self, key: str, columns: list[str] | None = None, rows: int = 100_000) -> Iterator[pd.DataFrame]:
         """A Parquet table in pieces of at most ``rows`` rows."""
         import pyarrow.parquet as pq
 
-        for batch in pq.ParquetFile(self.local_file(key)).iter_batches(batch_size=rows, columns=columns):
+        path = self.local_file(key)
+        with self.parsing(key):
+            batches = pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns)
+        while True:
+            with self.parsing(key):
+                batch = next(batches, None)
+            if batch is None:
+                return
             yield batch.to_pandas()
 
     def write_array(self, key: str, array: np.ndarray) -> None:
@@ -141,6 +174,11 @@ class ArtifactStore(ABC):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(self.read_bytes(key))
         return Path(folder)
+
+
+# What numpy, pyarrow and zipfile raise for a file that is cut short or not what it claims to be
+# (pyarrow's ArrowInvalid is a ValueError, its ArrowIOError an OSError).
+_PARSE_ERRORS = (ValueError, EOFError, OSError, zipfile.BadZipFile, zlib.error, pickle.UnpicklingError)
 
 
 def parquet_parts_to_file(frames: Iterable[pd.DataFrame], path: Path) -> int:

@@ -172,6 +172,19 @@ def embedding_cache_key(model_slug: str, shard_id: str) -> str:
     return f"{embedding_cache_prefix(model_slug)}/{shard_id}.npz"
 
 
+def damaged_fix(key: str) -> str:
+    """What to do about an artifact that cannot be parsed, by what it is."""
+    if key.startswith("cache/"):
+        return "Delete that file: what it held is embedded again by the next run."
+    if re.match(r"^runs/[^/]+/labels/", key):
+        return "Delete that file and export again: export rebuilds the labels from the approved layers."
+    run = re.match(r"^runs/([^/]+)/", key)
+    start_again = f" (or start a new run from the same input: topic-curator run --input ...; cached embeddings make it quick)" \
+        if run else ""
+    return ("It was cut short or changed after it was written (a full disk, an interrupted copy). Restore it from a "
+            f"backup of the store{start_again}.")
+
+
 def sample_key(rows: int, seed: int) -> str:
     return f"samples/opportunities-{rows}-seed{seed}.csv"
 

@@ -11,12 +11,15 @@ An embedder fitted on the run's corpus (TF-IDF + SVD) travels with it as ``embed
 from __future__ import annotations
 
 import io
+import pickle
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from backend.errors import DamagedArtifactError
 from backend.settings import EmbeddingSettings
 from backend.store import ArtifactStore
 from backend.text.embeddings import Embedder, make_embedder
@@ -44,7 +47,10 @@ class InferenceModel:
 
     def embedder(self) -> Embedder:
         """The embedder to use on new texts: the one the model was trained with."""
-        return make_embedder(EmbeddingSettings(model=self.meta.get("embedding", "minilm")), self.embedder_state)
+        try:
+            return make_embedder(EmbeddingSettings(model=self.meta.get("embedding", "minilm")), self.embedder_state)
+        except (KeyError, ValueError, TypeError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+            raise _not_a_model("its embedder.npz", exc) from exc
 
     def predict(self, embeddings: np.ndarray) -> list[dict]:
         """Per text: the path of labels and keys from layer 1 down, with a score per level."""
@@ -90,15 +96,21 @@ class InferenceModel:
 
     @classmethod
     def load(cls, store: ArtifactStore, prefix: str) -> "InferenceModel":
+        """Read a saved model; a folder that is not one (damaged, or crafted with pickled or object
+        arrays, which are never loaded) raises DamagedArtifactError saying so."""
         spec = store.read_json(_key(prefix, "model.json"))
-        if spec.get("format") != FORMAT:
-            raise ValueError(f"{store.uri(prefix)} does not hold a {FORMAT} model")
-        with np.load(io.BytesIO(store.read_bytes(_key(prefix, "centroids.npz"))), allow_pickle=False) as arrays:
+        if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+            raise _not_a_model(f"{store.uri(_key(prefix, 'model.json'))} (its format is not {FORMAT})")
+        arrays = store.read_npz(_key(prefix, "centroids.npz"))
+        try:
             nodes = {n["key"]: Node(n["key"], n["children"], arrays[n["array"]].astype(np.float32))
                      for n in spec["nodes"]}
+            embedding_model, meta = str(spec["embedding_model"]), dict(spec.get("meta", {}))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _not_a_model(f"{store.uri(prefix)} (model.json and centroids.npz do not fit)", exc) from exc
         state_key = _key(prefix, "embedder.npz")
         state = store.read_bytes(state_key) if store.exists(state_key) else None
-        return cls(nodes, spec["embedding_model"], spec.get("meta", {}), state)
+        return cls(nodes, embedding_model, meta, state)
 
 
 def fit_inference_model(labels: pd.DataFrame, ids: Sequence[str], embeddings: np.ndarray,
@@ -132,6 +144,13 @@ def agreement(model: InferenceModel, labels: pd.DataFrame, ids: Sequence[str], e
     same_l1 = np.mean([p["labels"][0] == t for p, t in zip(predicted, truth["layer1_label"])])
     return {"documents": len(ids), "path_agreement": round(float(same_path), 4),
             "layer1_agreement": round(float(same_l1), 4)}
+
+
+def _not_a_model(what: str, exc: Exception | None = None) -> DamagedArtifactError:
+    detail = f" ({type(exc).__name__}: {exc})" if exc else ""
+    return DamagedArtifactError(f"This is not a usable topic-curator model: {what}{detail}.",
+                                "Use the model folder a completed run wrote (runs/<run_id>/model), unchanged; "
+                                "rebuild it by running the run again if it was damaged.")
 
 
 def _key(prefix: str, name: str) -> str:
