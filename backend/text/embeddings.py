@@ -2,6 +2,9 @@
 
 Embedding is the slowest stage (~120 short documents/s on 2 CPU cores with MiniLM), so every
 vector is cached in the artifact store: a re-run, or a run on grown data, embeds only new texts.
+The cache is written a shard at a time as embedding goes (``SHARD_TEXTS`` texts each), so a run
+killed part-way keeps what it embedded; a damaged shard is skipped (logged) and its texts embedded
+again, never failing the run.
 
 Embedders share a tiny interface (``name`` and ``encode``), in the spirit of embetter:
 - ``SentenceModelEmbedder``: the real thing; "minilm" means the offline all-MiniLM-L6-v2
@@ -18,19 +21,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from backend.errors import SettingsError
+from backend.errors import DamagedArtifactError, SettingsError
 from backend.settings import EmbeddingSettings, Settings
 from backend.store import ArtifactStore
 from backend.store.layout import embedding_cache_key, embedding_cache_prefix, embeddings_key
 from backend.text.encoders import Encoder, load_encoder
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
+SHARD_TEXTS = 2048  # texts embedded, then cached, at a time: what a killed run can lose at most
 
 MINILM = "minilm"
 HASHING = "hashing"
@@ -214,9 +220,12 @@ class EmbeddingCache:
                 by_shard.setdefault(where[text_hash], set()).add(text_hash)
         found: dict[str, np.ndarray] = {}
         for key, wanted in by_shard.items():
-            with np.load(self.store.local_file(key), allow_pickle=False) as shard:
-                rows = [i for i, h in enumerate(shard["hashes"].astype(str)) if h in wanted]
-                found.update(zip(shard["hashes"][rows].astype(str), shard["vectors"][rows]))
+            shard = self._read(key)
+            if shard is None:
+                continue
+            hashes = shard["hashes"].astype(str)
+            rows = [i for i, h in enumerate(hashes) if h in wanted]
+            found.update(zip(hashes[rows], shard["vectors"][rows]))
         return found
 
     def add(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -233,9 +242,27 @@ class EmbeddingCache:
         if self._where is None:
             self._where = {}
             for key in self.store.list(self.prefix):
-                with np.load(self.store.local_file(key), allow_pickle=False) as shard:
+                if (shard := self._read(key, "hashes")) is not None:
                     self._where.update(dict.fromkeys(shard["hashes"].astype(str), key))
         return self._where
+
+    def _read(self, key: str, *names: str) -> dict[str, np.ndarray] | None:
+        """A shard's arrays (``names``: only those); None, logged, for a damaged shard, whose texts
+        are then embedded again (and, written as the same shard, repair it)."""
+        names = names or ("hashes", "vectors")
+        path = self.store.local_file(key)
+        try:
+            with self.store.parsing(key), np.load(path, allow_pickle=False) as shard:
+                arrays = {name: shard[name] for name in names}
+                if len(arrays["hashes"]) != len(arrays.get("vectors", arrays["hashes"])):
+                    raise ValueError("hashes and vectors differ in length")
+                return arrays
+        except (DamagedArtifactError, KeyError) as exc:
+            if self._where is not None:
+                self._where = {h: k for h, k in self._where.items() if k != key}
+            logger.warning("Skipping a damaged embedding-cache shard %s (%s); its texts are embedded again.",
+                           self.store.uri(key), getattr(exc, "problem", exc))
+            return None
 
 
 def embed_texts(
@@ -243,6 +270,7 @@ def embed_texts(
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
+    shard_texts: int | None = None,
 ) -> tuple[np.ndarray, int]:
     """Embed ``texts``, taking what the cache already has; return the vectors and how many were new.
 
@@ -255,16 +283,24 @@ def embed_texts(
     known = cache.lookup(hashes) if cache else {}
     missing = sorted({h: t for h, t in zip(hashes, texts) if h not in known}.items())
     if missing:
-        new_vectors = embedder.encode([t for _, t in missing], progress)
-        fresh = dict(zip((h for h, _ in missing), new_vectors))
-        if cache:
-            cache.add([h for h, _ in missing], new_vectors)
-        known.update(fresh)
+        step = (shard_texts or SHARD_TEXTS) if cache else len(missing)
+        for start in range(0, len(missing), step):
+            piece = missing[start:start + step]
+            vectors = embedder.encode([t for _, t in piece], _piece_progress(progress, start, len(piece), len(missing)))
+            if cache:  # kept at once: a run killed later keeps this piece
+                cache.add([h for h, _ in piece], vectors)
+            known.update(zip((h for h, _ in piece), vectors))
     elif progress:
         progress("embedding (all cached)", 1.0)
     if not hashes:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([known[h] for h in hashes]).astype(np.float32), len(missing)
+
+
+def _piece_progress(progress: Progress | None, done: int, size: int, total: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda stage, fraction: progress(stage, (done + fraction * size) / total)
 
 
 def text_hash(text: str) -> str:
