@@ -20,6 +20,7 @@ import pandas as pd
 from backend.errors import CuratorError
 from backend.settings import Settings, TuningSettings, load_settings
 from backend.store import ArtifactStore, open_store
+from pipeline.output_files import check_outputs, write_output
 
 DEFAULT_STORE = "./curator-data"
 EXIT_USER_ERROR = 2
@@ -273,11 +274,12 @@ def _decision_settings(store: ArtifactStore, args: argparse.Namespace) -> Settin
 def cmd_mapping(args: argparse.Namespace) -> int:
     from backend.curation.versions import load_version
 
+    check_outputs(args.output)
     store = open_store(args.store)
     layer = args.layer or _waiting_layer(store, args.run_id)
     mapping = load_version(store, args.run_id, layer)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(mapping.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    text = json.dumps(mapping.to_dict(), indent=2, ensure_ascii=False)
+    write_output(args.output, lambda path: path.write_text(text, encoding="utf-8"))
     print(f"Wrote layer-{layer} mapping version {mapping.version} to {args.output}.")
     print(f"Edit labels, statuses ('kept', 'merged', 'discarded'), merged_into and drill_down, then:\n"
           f"  topic-curator approve {args.run_id} --mapping {args.output}")
@@ -290,6 +292,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from backend.store.csv_export import csv_bytes
     from backend.store.layout import labels_key, records_key
 
+    check_outputs(args.output, args.tree)
     store = open_store(args.store)
     record = load_run(store, args.run_id)
     if store.exists(labels_key(args.run_id)):
@@ -299,17 +302,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         ids = records[record.typed_settings.input.id_column].astype(str).tolist()
         labels = current_labels(store, args.run_id, ids)
         print(f"Note: run {args.run_id} is {record.status}; labels cover the layers approved so far.", file=sys.stderr)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if args.format == "csv":
-        args.output.write_bytes(csv_bytes(labels))
-    else:
-        labels.to_parquet(args.output, index=False)
-    print(f"Wrote {len(labels)} labels to {args.output}.")
-    if args.tree:
+    tree = None
+    if args.tree:  # made before anything is written: a failure here leaves no labels file behind
         from backend.runs.steps import current_tree
 
-        args.tree.write_text(json.dumps(current_tree(store, args.run_id, labels), indent=2, ensure_ascii=False),
-                             encoding="utf-8")
+        tree = json.dumps(current_tree(store, args.run_id, labels), indent=2, ensure_ascii=False)
+    if args.format == "csv":
+        write_output(args.output, lambda path: path.write_bytes(csv_bytes(labels)))
+    else:
+        write_output(args.output, lambda path: labels.to_parquet(path, index=False))
+    print(f"Wrote {len(labels)} labels to {args.output}.")
+    if tree is not None:
+        write_output(args.tree, lambda path: path.write_text(tree, encoding="utf-8"))
         print(f"Wrote the topic tree to {args.tree}.")
     return 0
 
@@ -365,6 +369,7 @@ def cmd_prepare_models(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from backend.text.sample_data import write_sample
 
+    check_outputs(args.output)
     path = write_sample(args.output, args.rows, args.seed)
     print(f"Wrote {args.rows} generated records to {path}.")
     return 0
@@ -376,6 +381,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from backend.topics.inference_model import InferenceModel
     from pipeline.inference import CSV, JSON, LoadedModel, input_fn, output_fn, predict_fn
 
+    check_outputs(args.output)
     store = open_store(args.store)
     if not InferenceModel.is_saved(store, model_prefix(args.run_id)):
         raise RunStateError(f"Run {args.run_id} has no model yet.", "Finish the run (approve every layer) first.")
@@ -387,7 +393,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         texts = input_fn(args.input.read_bytes(), JSON if args.input.suffix == ".json" else CSV)
     body, _ = output_fn(predict_fn(texts, loaded), CSV if args.output and args.output.suffix == ".csv" else JSON)
     if args.output:
-        args.output.write_text(body, encoding="utf-8")
+        write_output(args.output, lambda path: path.write_text(body, encoding="utf-8"))
         print(f"Wrote {len(texts)} predictions to {args.output}.")
     else:
         print(body)
@@ -405,6 +411,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     settings = _settings(args, tuning__n_trials=args.trials, tuning__n_folds=args.folds,
                          tuning__timeout_minutes=args.timeout_minutes, tuning__max_documents=args.max_documents,
                          tuning__embedding_models=models)
+    check_outputs(args.output)  # before minutes of tuning, not after
     store = open_store(args.store)
     records = read_table(args.input, settings.input.encoding) if args.input else _sample_records(store, settings)
     records = validate_table(records, settings.input.id_column, settings.input.text_columns)
