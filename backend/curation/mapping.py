@@ -158,11 +158,31 @@ def mapping_from_dict(data: Any) -> Mapping:
 
 
 def mapping_from_json(text: str | bytes, source: str = "mapping") -> Mapping:
+    """A mapping from a file people edit: a key given twice (JSON keeps only the last, silently)
+    and nesting too deep to read are refused, as is anything that is not valid JSON."""
+    fix = "Fix the file, or export a fresh mapping (topic-curator mapping RUN --output FILE)."
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_refuse_repeated_keys)
+        return mapping_from_dict(data)
+    except _RepeatedKeyError as exc:
+        raise MappingError(f"{source} gives the key {exc.args[0]!r} twice in one object; only one can count.",
+                           fix) from None
+    except RecursionError:
+        raise MappingError(f"{source} is nested too deeply to read; a mapping is a few levels deep.", fix) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"{source} is not valid JSON: {exc}", "Fix the file, or export a fresh mapping.") from exc
-    return mapping_from_dict(data)
+        raise MappingError(f"{source} is not valid JSON: {exc}", fix) from exc
+
+
+class _RepeatedKeyError(ValueError):
+    pass
+
+
+def _refuse_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKeyError(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return data
 
 
 def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -> Mapping:
