@@ -6,6 +6,7 @@ a misspelled column, duplicate ids) is raised as ``InputDataError`` saying what 
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import gzip
 import io
@@ -75,15 +76,30 @@ def _iter_parquet(path: Path, rows: int, shown: str) -> Iterator[pd.DataFrame]:
 
     try:
         table = pq.ParquetFile(path)  # reads the footer: a damaged file fails here
+        _refuse_nested_columns(table.schema_arrow, shown)
         if table.metadata.num_rows == 0:
             yield table.schema_arrow.empty_table().to_pandas()
         for batch in table.iter_batches(batch_size=rows):
             yield batch.to_pandas()
+    except InputDataError:
+        raise
     except Exception as exc:  # pyarrow raises several unrelated types for a damaged file
         raise InputDataError(
             f"Input file {shown} could not be read as Parquet: {exc}",
             "Check that the file is a complete Parquet file, or export the table again.",
         ) from exc
+
+
+def _refuse_nested_columns(schema, shown: str) -> None:
+    """Lists, structs and maps would reach the text as "[1 2]": refuse them, by name."""
+    import pyarrow.types as pat
+
+    nested = [f"'{field.name}' ({field.type})" for field in schema
+              if pat.is_nested(field.type) or pat.is_dictionary(field.type) and pat.is_nested(field.type.value_type)]
+    if nested:
+        raise InputDataError(
+            f"Input file {shown} has column(s) holding lists or records, not text: {', '.join(nested)}.",
+            "Turn each into text before loading (e.g. join a list's items with ', '), or drop the column.")
 
 
 def _iter_csv(path: Path, encoding: str, rows: int, shown: str) -> Iterator[pd.DataFrame]:
@@ -125,6 +141,7 @@ def _decode(path: Path, data: bytes, encoding: str, shown: str) -> str:
     try:
         return data.decode(_codec(encoding))
     except UnicodeDecodeError as exc:
+        _refuse_unexpected_bom(data, encoding, shown)
         line = data.count(b"\n", 0, exc.start) + 1
         where = " after decompression" if path.name.lower().endswith(".gz") else ""
         raise InputDataError(
@@ -135,10 +152,24 @@ def _decode(path: Path, data: bytes, encoding: str, shown: str) -> str:
         ) from exc
 
 
+_BOMS = {  # the longer first: a UTF-32 LE mark begins with UTF-16 LE's
+    codecs.BOM_UTF32_LE: "utf-32", codecs.BOM_UTF32_BE: "utf-32",
+    codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16",
+}
+
+
+def _refuse_unexpected_bom(data: bytes, encoding: str, shown: str) -> None:
+    """A file saved as UTF-16 or UTF-32 (Excel's "Unicode text") starts with a byte-order mark: name it."""
+    found = next((name for bom, name in _BOMS.items() if data.startswith(bom)), None)
+    if found and not encoding.lower().replace("_", "-").startswith(found):
+        raise InputDataError(
+            f"Input file {shown} starts with a {found.upper()} byte-order mark: it was saved as {found.upper()}, "
+            f"not {encoding}.",
+            f"Set input.encoding = \"{found}\" in the settings, or re-save the file as UTF-8 (CSV UTF-8 in Excel).")
+
+
 def _codec(encoding: str) -> str:
     """The codec to read with: a UTF-8 byte-order mark (as Excel writes it) is dropped."""
-    import codecs
-
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
