@@ -8,7 +8,7 @@
     runs/<run_id>/embeddings/<model>.npy (.state.npz)      vectors (and a fitted embedder's state)
     runs/<run_id>/layer<N>/{assignments.parquet, reduced.npy, topics.json, doc_terms.npz}
     runs/<run_id>/layer<N>/model/, layer<N>/<parent>/model/   BERTopic (safetensors)
-    runs/<run_id>/mapping/layer<N>/v0001.json, approved.json, drafts/<user>.json
+    runs/<run_id>/mapping/layer<N>/v0001.json, approved.json, drafts/<user>-<hash>.json
     runs/<run_id>/approvals/<step>.json, answers/<step>.<token>.json (.resumed)
     runs/<run_id>/labels/final.parquet (.csv), tree.json
     runs/<run_id>/model/                                   the inference model
@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 RUNS = "runs"
@@ -122,8 +123,11 @@ def approved_key(run_id: str, layer: int) -> str:
 
 
 def draft_key(run_id: str, layer: int, user: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", user) or "anonymous"
-    return f"{mapping_prefix(run_id, layer)}/drafts/{slug}.json"
+    """One draft file per user: a readable slug of the name plus a short hash of the exact name, so
+    names that differ only in characters the slug drops ("a?" and "a!") never share a draft."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", user)[:40] or "anonymous"
+    digest = hashlib.sha256(user.encode("utf-8")).hexdigest()[:10]
+    return f"{mapping_prefix(run_id, layer)}/drafts/{slug}-{digest}.json"
 
 
 # Approvals -------------------------------------------------------------------------------------
