@@ -27,6 +27,7 @@ from backend.errors import CuratorError, InputDataError, RunStateError, UnsavedC
 from backend.runs import decisions
 from backend.runs.approvals import Approval, load_approval
 from backend.runs.callbacks import CallbackClient
+from backend.runs.lease import derived_status
 from backend.runs.record import RunRecord, list_run_ids, load_run
 from backend.runs.runner import LocalRunner
 from backend.runs.steps import current_labels, current_tree
@@ -42,10 +43,12 @@ logger = logging.getLogger(__name__)
 # Runs ---------------------------------------------------------------------------------------
 
 def list_runs(store: ArtifactStore) -> pd.DataFrame:
+    """Every run, newest first; a run whose process was killed reads "interrupted", not "running"."""
     rows = []
     for run_id in reversed(list_run_ids(store)):
         record = load_run(store, run_id)
-        rows.append({"run": run_id, "status": record.status, "waiting at": record.waiting_at or "",
+        status = derived_status(store, record.status, run_id, record.runs_on, record.updated_at)
+        rows.append({"run": run_id, "status": status, "waiting at": record.waiting_at or "",
                      "documents": record.input.get("n_docs"), "created": record.created_at,
                      "updated": record.updated_at})
     return pd.DataFrame(rows, columns=["run", "status", "waiting at", "documents", "created", "updated"])

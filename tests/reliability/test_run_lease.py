@@ -89,6 +89,9 @@ def test_a_killed_run_reads_interrupted_with_how_to_resume(created, capsys):
     assert f"interrupted — resume with topic-curator run --run-id r --store {created.root}" in out
     assert main(["status", "--store", str(created.root)]) == 0
     assert "r  interrupted" in capsys.readouterr().out
+    from backend.services import list_runs
+
+    assert list_runs(created).set_index("run").loc["r", "status"] == "interrupted"  # the app's run list
 
 
 def test_a_live_run_reads_running_and_a_finished_lease_is_not_needed_to_resume(created):
