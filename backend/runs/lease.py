@@ -71,7 +71,7 @@ def default_holder() -> str:
     """Who holds a lease, as people read it: user@host and process id."""
     try:
         user = getpass.getuser()
-    except Exception:  # no login name in some containers
+    except (KeyError, OSError):  # no login name in some containers
         user = "unknown"
     return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
 
@@ -155,9 +155,10 @@ def holding(lease: RunLease, beat_seconds: float = BEAT_SECONDS) -> Iterator[Run
         while not stop.wait(beat_seconds):
             try:
                 lease.beat()
-            except Exception as exc:  # lost, or the store failed: the main thread finds out at its next beat
-                logger.warning("Run %s: heartbeat failed: %s", lease.run_id, exc)
+            except LeaseLostError:  # the main thread finds out at its next beat, and stops
                 return
+            except Exception as exc:  # noqa: BLE001 (a store hiccup: try again at the next beat)
+                logger.warning("Run %s: heartbeat failed, trying again: %s", lease.run_id, exc)
 
     thread = threading.Thread(target=keep_beating, name=f"lease-{lease.run_id}", daemon=True)
     thread.start()

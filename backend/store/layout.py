@@ -183,7 +183,7 @@ def damaged_fix(key: str) -> str:
     if re.match(r"^runs/[^/]+/labels/", key):
         return "Delete that file and export again: export rebuilds the labels from the approved layers."
     run = re.match(r"^runs/([^/]+)/", key)
-    start_again = f" (or start a new run from the same input: topic-curator run --input ...; cached embeddings make it quick)" \
+    start_again = " (or start a new run from the same input: topic-curator run --input ...; cached embeddings make it quick)" \
         if run else ""
     return ("It was cut short or changed after it was written (a full disk, an interrupted copy). Restore it from a "
             f"backup of the store{start_again}.")

@@ -5,7 +5,6 @@ keeps what it embedded."""
 from __future__ import annotations
 
 import io
-import json
 import logging
 import pickle
 import shutil
@@ -25,8 +24,8 @@ from pipeline.cli import main
 @pytest.fixture(scope="module")
 def waiting_run(tmp_path_factory, sample_records):
     """A run waiting at layer 1 (built once; each test works on its own copy)."""
-    from tests.conftest import FAST_SETTINGS
     from backend.settings import settings_from_dict
+    from tests.conftest import FAST_SETTINGS
 
     root = tmp_path_factory.mktemp("waiting") / "store"
     LocalRunner(LocalStore(root)).start(sample_records, settings_from_dict(FAST_SETTINGS), "r")
@@ -108,8 +107,8 @@ def cache_shards(store: LocalStore) -> list[str]:
 
 
 def test_a_damaged_cache_shard_is_skipped_and_embedded_again(store, sample_records, caplog):
-    from tests.conftest import FAST_SETTINGS
     from backend.settings import settings_from_dict
+    from tests.conftest import FAST_SETTINGS
 
     [shard] = cache_shards(store)
     cut_short(store, shard)

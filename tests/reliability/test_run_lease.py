@@ -13,7 +13,6 @@ from backend.runs.lease import LeaseHeldError, LeaseLostError, RunLease, derived
 from backend.runs.record import load_run, save_run
 from backend.runs.runner import LocalRunner
 from pipeline.cli import main
-from tests.conftest import FAST_SETTINGS
 
 
 class FakeClock:
