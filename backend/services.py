@@ -27,6 +27,7 @@ from backend.errors import CuratorError, InputDataError, RunStateError, UnsavedC
 from backend.runs import decisions
 from backend.runs.approvals import Approval, load_approval
 from backend.runs.callbacks import CallbackClient
+from backend.runs import lease
 from backend.runs.lease import derived_status
 from backend.runs.record import RunRecord, list_run_ids, load_run
 from backend.runs.runner import LocalRunner
@@ -52,6 +53,15 @@ def list_runs(store: ArtifactStore) -> pd.DataFrame:
                      "documents": record.input.get("n_docs"), "created": record.created_at,
                      "updated": record.updated_at})
     return pd.DataFrame(rows, columns=["run", "status", "waiting at", "documents", "created", "updated"])
+
+
+def run_status(store: ArtifactStore, record: RunRecord) -> str:
+    """The run's status as people should read it: "interrupted" when its process was killed."""
+    return derived_status(store, record.status, record.run_id, record.runs_on, record.updated_at)
+
+
+def resume_hint(store: ArtifactStore, run_id: str) -> str:
+    return lease.resume_hint(store.uri(), run_id)
 
 
 def read_upload(name: str, data: bytes, encoding: str = "utf-8") -> pd.DataFrame:

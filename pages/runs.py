@@ -26,12 +26,17 @@ if runs.empty:
 st.dataframe(runs, hide_index=True, width="stretch", key="runs_table")
 run_id = selected_run(runs["run"].tolist())
 record = load_run(store(), run_id)
+status = services.run_status(store(), record)
 
 
-@st.fragment(run_every=2.0 if record.status == "running" else None)
+@st.fragment(run_every=2.0 if status == "running" else None)
 def run_status() -> None:
     current = load_run(store(), run_id)
-    st.subheader(f"Run {run_id}: {current.status}")
+    shown = services.run_status(store(), current)
+    st.subheader(f"Run {run_id}: {shown}")
+    if shown == "interrupted":
+        st.warning("The process that ran it stopped (killed, or the machine restarted) before it finished: "
+                   f"{plain(services.resume_hint(store(), run_id))} (it goes on from the step it stopped at).")
     st.graphviz_chart(run_steps_dot(current))
     if current.status == "running":
         latest = services.progress(store(), run_id)
@@ -49,7 +54,7 @@ def run_status() -> None:
     steps = pd.DataFrame([{"step": n, "status": s.status, "seconds": s.seconds, "detail": s.detail}
                           for n, s in current.steps.items()])
     st.dataframe(steps, hide_index=True, width="stretch", key="steps_table")
-    if current.status != record.status:
+    if shown != status:
         st.rerun()  # the run moved on: redraw the approval section
 
 
