@@ -47,7 +47,8 @@ def approval_section(run_id: str, user: str, summary: ApprovalSummary, key: str 
     with right:
         reason = st.text_input("Reason for rejecting", key=f"reject_reason{key}", max_chars=256)
         if st.button("Reject", key=f"reject{key}", disabled=not reason.strip()):
-            guarded(services.reject, store(), run_id, user, reason, settings(), success="Run rejected and stopped.")
+            guarded(services.reject, store(), run_id, user, reason, settings(), layer=approval.layer,
+                    success="Run rejected and stopped.")
             st.rerun()
     if not settings().app.approvers:
         st.caption("Anyone with a name may approve (no approver list in the settings).")

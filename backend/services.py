@@ -136,8 +136,9 @@ def approve_and_resume(store: ArtifactStore, run_id: str, layer: int, user: str,
 
 
 def reject(store: ArtifactStore, run_id: str, user: str, reason: str, settings: Settings,
-           callbacks: CallbackClient | None = None) -> RunRecord:
-    decisions.reject(store, run_id, user, reason, settings, callbacks=callbacks)
+           callbacks: CallbackClient | None = None, layer: int | None = None) -> RunRecord:
+    """Reject ``layer``, the one the person was shown: never a later layer the run moved on to."""
+    decisions.reject(store, run_id, user, reason, settings, layer=layer, callbacks=callbacks)
     return load_run(store, run_id)
 
 

@@ -210,7 +210,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             where = f" at {record.waiting_at}" if record.waiting_at else ""
             print(f"{run_id}  {_shown_status(store, record)}{where}  ({record.created_at})")
         return 0
-    record = load_run(store, args.run_id)
+    from backend.runs.decisions import finish_decided
+
+    record = finish_decided(store, args.run_id)  # never "waiting" for a decision already made
     print(f"run {record.run_id}: {_shown_status(store, record)}  (created {record.created_at}, updated {record.updated_at})")
     if record.input:
         print("input: " + ", ".join(f"{k}={v}" for k, v in record.input.items()))

@@ -131,6 +131,31 @@ def settle_from_pipeline(store, run_id: str, mapping: Mapping) -> Mapping:
     return _record_approved(store, record, approval, answer, mapping, "sent to SageMaker")
 
 
+def finish_decided(store, run_id: str) -> RunRecord:
+    """Finish the decision a process claimed and then died before recording in full, so a local run
+    never waits for a decision already made. Each write is idempotent, so finishing twice is harmless.
+
+    A SageMaker run is left as it is: its answer counts once SageMaker took it, and
+    ``answer_for_system`` or pressing the button again resends it.
+    """
+    from backend.curation.versions import load_version
+
+    record = load_run(store, run_id)
+    step = record.waiting_at
+    if step is None or record.runs_on != "local" or not store.exists(approval_key(run_id, step)):
+        return record
+    approval = load_approval(store, run_id, step)
+    answer = load_answer(store, approval)
+    if answer is None:
+        return record
+    if answer.decision == "rejected":
+        _reject_claimed(store, record, approval, answer, True, None)
+    else:
+        mapping = load_version(store, run_id, approval.layer, answer.mapping_version)
+        _record_approved(store, record, approval, answer, mapping, "finished after an interruption")
+    return record
+
+
 # Internals --------------------------------------------------------------------------------------
 
 # What a CallbackStep's status is once SageMaker took each answer (ListPipelineExecutionSteps).
@@ -145,18 +170,31 @@ def _waiting(store, run_id: str, layer: int | None) -> tuple[RunRecord, Approval
     """
     record = load_run(store, run_id)
     step = record.waiting_at
+    if layer is not None and step != str(StepId.curate(layer)):
+        _refuse_other_layer(store, record, layer)
     if step is None:
         raise RunStateError(f"Run {run_id} is not waiting for an approval (status: {record.status}).",
                             f"Reload, or see topic-curator status {run_id}.")
     approval = load_approval(store, run_id, step)
-    if layer is not None and layer != approval.layer:
-        raise RunStateError(f"Run {run_id} waits at layer {approval.layer}, not layer {layer}.",
-                            "Reload the page to see where the run is now.")
     claimed = load_answer(store, approval)
     if approval.status != "pending" and not (claimed and claimed.decision == approval.status):
         raise RunStateError(f"Layer {approval.layer} of run {run_id} was already {approval.status} by "
                             f"{approval.decided_by} at {approval.decided_at}.", "Nothing to do: see topic-curator status.")
     return record, approval, claimed
+
+
+def _refuse_other_layer(store, record: RunRecord, layer: int) -> None:
+    """The person decides the layer they were shown; say who decided it if someone did first."""
+    where = f"now waits at {record.waiting_at}" if record.waiting_at else f"is now {record.status}"
+    step = str(StepId.curate(layer))
+    if store.exists(approval_key(record.run_id, step)):
+        seen = load_approval(store, record.run_id, step)
+        answer = load_answer(store, seen)
+        if answer is not None:
+            raise RunStateError(f"Layer {layer} of run {record.run_id} was already {answer.describe()}; "
+                                f"the run {where}.", "Nothing was changed. Reload to see where the run is now.")
+    raise RunStateError(f"Run {record.run_id} {where}, not at layer {layer}.",
+                        "Nothing was changed. Reload to see where the run is now.")
 
 
 def _mapping_to_approve(store, approval: Approval, claimed: Answer | None, version: int | None,

@@ -29,7 +29,7 @@ from backend.clock import Clock, now, utcnow
 from backend.curation.versions import load_version
 from backend.errors import CuratorError, RunStateError
 from backend.runs import steps
-from backend.runs.decisions import approve
+from backend.runs.decisions import approve, finish_decided
 from backend.runs.lease import STALE_SECONDS, RunLease, default_holder, holding
 from backend.runs.record import RunRecord, create_run, load_run, save_run
 from backend.runs.step_id import StepId
@@ -82,6 +82,7 @@ class LocalRunner:
             raise RunStateError(f"Run {run_id} runs on SageMaker Pipelines: its steps run there, not on this machine.",
                                 f"Approve it with topic-curator approve {run_id} --store {self.store.uri()}; "
                                 "follow it with topic-curator sagemaker status.")
+        record = finish_decided(self.store, run_id)  # a decision a crash left half-written
         if record.status in {"rejected", "completed"}:
             return record
         lease = RunLease(self.store, run_id, f"{self.user} on {default_holder()}", self.clock, self.stale_after)
@@ -96,8 +97,9 @@ class LocalRunner:
             state = record.steps[name]
             if state.status == "waiting":
                 if not self.auto_approve:
-                    record.status = "waiting"
-                    save_run(self.store, record)
+                    if record.status != "waiting":  # a record from before steps and status were saved together
+                        record.status = "waiting"
+                        save_run(self.store, record)
                     return record
                 self.auto_approve_waiting(run_id)
                 record = load_run(self.store, run_id)
@@ -127,6 +129,10 @@ class LocalRunner:
             raise
         state.status, state.detail = status, detail
         state.finished_at, state.seconds = now(), round(time.perf_counter() - started, 2)
+        if status == "waiting":
+            # One write: a reader never sees the step waiting while the run still says running, and
+            # nothing is written after it, so a decision made from then on is never overwritten.
+            record.status = "waiting"
         save_run(self.store, record)
         logger.info("step %s %s in %.1fs %s", name, status, state.seconds, detail)
 

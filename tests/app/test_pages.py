@@ -30,7 +30,7 @@ def test_approve_resumes_in_the_background_once(app_store):
     from backend.errors import RunStateError
     from backend.settings import Settings
 
-    with pytest.raises(RunStateError, match="waits at layer 2, not layer 1"):
+    with pytest.raises(RunStateError, match="Layer 1 of run demo was already approved .* by ana"):
         services.approve_and_resume(app_store, "demo", 1, "ben", Settings())
     assert load_approved(app_store, "demo", 1).approved_by == "ana"
     assert load_approved(app_store, "demo", 2) is None

@@ -60,7 +60,7 @@ def test_manual_flow_waits_then_approves_each_layer(local_store, fast_settings, 
     layer2_parents = {t.split(".")[0] for t in local_store.read_parquet("runs/manual/layer2/assignments.parquet")["topic"]}
     assert layer2_parents == {"0"}
 
-    with pytest.raises(RunStateError, match="not waiting|waits at layer 2"):
+    with pytest.raises(RunStateError, match="Layer 1 of run manual was already approved"):
         decisions.approve(local_store, "manual", "ben", Settings(), layer=1)
 
     record = approve(runner, "manual")  # layer 2 as is: nothing marked, so layer 3 is skipped

@@ -81,7 +81,7 @@ def test_approve_sends_one_success_to_the_executions_region_then_records_it(stor
     record = load_run(store, "sm")
     assert record.steps["curate-layer1"].status == "done" and record.status == "running"
     assert not store.exists("runs/sm/layer2/topics.json")  # approving never fits anything here
-    with pytest.raises(RunStateError, match="not waiting"):  # a second click sends nothing
+    with pytest.raises(RunStateError, match="already approved \\(version 1\\) by ana"):  # a second click sends nothing
         services.approve_and_resume(store, "sm", 1, "ben", Settings(), callbacks=sm.callbacks)
 
 

@@ -1,0 +1,201 @@
+"""Decisions are single and final (issue 15: items 1-4, 10, 11, 15, 16), tried as an adversary would.
+
+Interleavings are injected, not timed: a store that runs the other party's action right after a
+chosen write (``After``), or that stops the process there (``Crash``). Every test starts from a
+copy of one run waiting at layer 1.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from backend.curation.versions import load_approved, load_version
+from backend.errors import CuratorError, RunStateError
+from backend.runs import decisions, steps
+from backend.runs.approvals import load_approval
+from backend.runs.record import load_run
+from backend.runs.runner import LocalRunner
+from backend.settings import Settings
+from backend.store.layout import run_key
+from backend.store.local import LocalStore
+from backend.topics.layer_result import load_layer
+
+RUN = "r"
+
+
+@pytest.fixture(scope="module")
+def waiting_folder(tmp_path_factory, sample_records) -> Path:
+    """A local store holding run ``r``, waiting at layer 1 (made once for the module)."""
+    from backend.settings import settings_from_dict
+    from tests.conftest import FAST_SETTINGS
+
+    folder = tmp_path_factory.mktemp("waiting") / "store"
+    record = LocalRunner(LocalStore(folder)).start(sample_records, settings_from_dict(FAST_SETTINGS), RUN)
+    assert record.waiting_at == "curate-layer1"
+    return folder
+
+
+@pytest.fixture
+def store(waiting_folder, tmp_path) -> LocalStore:
+    shutil.copytree(waiting_folder, tmp_path / "store")
+    return LocalStore(tmp_path / "store")
+
+
+class Stop(BaseException):
+    """The process dies here (a BaseException, so no ``except Exception`` tidies up)."""
+
+
+class After(LocalStore):
+    """A store that calls ``then`` once, right after the first write matching ``when``."""
+
+    def __init__(self, root: Path, when: Callable[[str, bytes], bool], then: Callable[[], None]) -> None:
+        super().__init__(root)
+        self.when, self.then, self.fired = when, then, False
+
+    def write_bytes(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
+        super().write_bytes(key, data, if_absent=if_absent)
+        if not self.fired and self.when(key, data):
+            self.fired = True
+            self.then()
+
+
+def crash_after(root: Path, when: Callable[[str, bytes], bool]) -> After:
+    def die() -> None:
+        raise Stop()
+
+    return After(root, when, die)
+
+
+def drill_down_mapping(store):
+    """Version 1 with the automatic drill-down marks, so layer 2 has something to split."""
+    record = load_run(store, RUN)
+    return steps.auto_mapping(load_version(store, RUN, 1), load_layer(store, RUN, 1), record.typed_settings)
+
+
+def approve_and_resume(store, user: str = "ana", **kwargs):
+    outcome = decisions.approve(store, RUN, user, Settings(), layer=1, **kwargs)
+    if outcome.resume_locally:
+        LocalRunner(store).resume(RUN)
+    return outcome
+
+
+# Item 1: approve and reject at the same moment ------------------------------------------------
+
+def test_approve_and_reject_claim_one_decision_and_the_loser_is_told_who_won(store):
+    """Reject lands right after Approve claimed the decision: refused, naming Ana's approval."""
+    refused: list[CuratorError] = []
+
+    def reject_now() -> None:
+        with pytest.raises(RunStateError) as caught:
+            decisions.reject(LocalStore(store.root), RUN, "ben", "noise", Settings(), layer=1)
+        refused.append(caught.value)
+
+    racing = After(store.root, lambda key, _: "/answers/" in key, reject_now)
+    approve_and_resume(racing)
+    assert racing.fired and "already approved (version 1) by ana" in refused[0].problem
+    assert load_approval(store, RUN, "curate-layer1").status == "approved"
+    assert load_run(store, RUN).status != "rejected"
+
+
+def test_on_s3_the_decision_is_claimed_with_if_none_match(s3_store, waiting_folder):
+    """moto enforces IfNoneMatch='*' as AWS documents it (412 PreconditionFailed): one answer wins."""
+    from backend.runs.approvals import Answer, claim_answer
+
+    s3_store.upload_folder(waiting_folder / "runs", "runs")
+    approval = load_approval(s3_store, RUN, "curate-layer1")
+    claim_answer(s3_store, approval, Answer(approval.token, "rejected", "ben", reason="noise"))
+    with pytest.raises(RunStateError, match="already rejected \\(reason 'noise'\\) by ben"):
+        decisions.approve(s3_store, RUN, "ana", Settings(), layer=1)
+    assert load_approved(s3_store, RUN, 1) is None
+
+
+def test_a_reject_of_the_layer_someone_just_approved_never_lands_on_the_next_layer(store):
+    """Ben saw layer 1 and pressed Reject just as Ana's approval carried the run to layer 2: before,
+    his rejection hit layer 2 (unseen) and was then overwritten by the runner; both reported success."""
+    refused: list[CuratorError] = []
+
+    def reject_layer_one() -> None:
+        with pytest.raises(RunStateError) as caught:
+            decisions.reject(LocalStore(store.root), RUN, "ben", "noise", Settings(), layer=1)
+        refused.append(caught.value)
+
+    racing = After(store.root, lambda key, data: key == run_key(RUN) and b'"waiting_at": "curate-layer2"' in data,
+                   reject_layer_one)
+    approve_and_resume(racing, mapping=drill_down_mapping(store))
+    assert racing.fired and "Layer 1 of run r was already approved (version 2) by ana" in refused[0].problem
+    record = load_run(store, RUN)
+    assert (record.status, record.waiting_at) == ("waiting", "curate-layer2")
+    assert load_approval(store, RUN, "curate-layer2").status == "pending"
+
+
+def test_a_rejection_right_after_the_run_starts_waiting_is_never_overwritten(store):
+    """The runner wrote nothing after the step began waiting: a decision made then is kept whole."""
+    racing = After(store.root, lambda key, data: key == run_key(RUN) and b'"waiting_at": "curate-layer2"' in data,
+                   lambda: decisions.reject(LocalStore(store.root), RUN, "ben", "noise", Settings(), layer=2))
+    approve_and_resume(racing, mapping=drill_down_mapping(store))
+    assert racing.fired
+    record = load_run(store, RUN)
+    assert (record.status, record.steps["curate-layer2"].status) == ("rejected", "rejected")
+
+
+# Item 16: the run record is written whole -------------------------------------------------------
+
+def test_no_reader_sees_a_step_waiting_while_the_run_says_running(store):
+    """The cause of the flaky test_approve_resumes_in_the_background_once: two writes, not one."""
+    seen: list[tuple[str, str | None]] = []
+
+    class Watched(LocalStore):
+        def write_bytes(self, key: str, data: bytes, *, if_absent: bool = False) -> None:
+            super().write_bytes(key, data, if_absent=if_absent)
+            if key == run_key(RUN):
+                record = load_run(self, RUN)
+                seen.append((record.status, record.waiting_at))
+
+    approve_and_resume(Watched(store.root), mapping=drill_down_mapping(store))
+    assert ("waiting", "curate-layer2") in seen
+    assert [s for s in seen if s[1] is not None and s[0] != "waiting"] == []
+
+
+# Item 2: a decision half-written by a crash is finished by resume -------------------------------
+
+APPROVE_WRITES = {
+    "the claimed answer": lambda key, _: "/answers/" in key and key.endswith(".json"),
+    "approved.json": lambda key, _: key.endswith("mapping/layer1/approved.json"),
+    "the approval record": lambda key, _: key.endswith("approvals/curate-layer1.json"),
+}
+
+
+@pytest.mark.parametrize("after", list(APPROVE_WRITES))
+def test_run_resume_finishes_an_approval_a_crash_cut_short(store, after):
+    with pytest.raises(Stop):
+        approve_and_resume(crash_after(store.root, APPROVE_WRITES[after]))
+    assert load_run(store, RUN).waiting_at == "curate-layer1"  # what the crash left
+    record = LocalRunner(store).resume(RUN)  # topic-curator run --run-id r
+    assert record.status == "completed"  # nothing was marked for drill-down
+    assert record.steps["curate-layer1"].status == "done"
+    assert load_approval(store, RUN, "curate-layer1").status == "approved"
+    assert load_approved(store, RUN, 1).approved_by == "ana"
+
+
+def test_run_resume_finishes_a_rejection_a_crash_cut_short(store):
+    with pytest.raises(Stop):
+        decisions.reject(crash_after(store.root, APPROVE_WRITES["the claimed answer"]), RUN, "ben", "noise",
+                         Settings(), layer=1)
+    record = LocalRunner(store).resume(RUN)
+    assert (record.status, record.steps["curate-layer1"].status) == ("rejected", "rejected")
+    assert load_approval(store, RUN, "curate-layer1").reason == "noise"
+
+
+def test_status_does_not_show_waiting_for_a_decision_already_made(store, capsys):
+    from pipeline.cli import main
+
+    with pytest.raises(Stop):
+        decisions.reject(crash_after(store.root, APPROVE_WRITES["the claimed answer"]), RUN, "ben", "noise",
+                         Settings(), layer=1)
+    assert main(["status", RUN, "--store", str(store.root)]) == 0
+    out = capsys.readouterr().out
+    assert f"run {RUN}: rejected" in out and "waiting" not in out
