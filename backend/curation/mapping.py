@@ -198,7 +198,7 @@ def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -
             f"(fingerprint {mapping.layer_fingerprint}, current {result.fingerprint}).",
             "Start from the layer's current mapping (topic-curator status shows where it is) and redo the changes.",
         )
-    made = {k for k, d in mapping.topics.items() if d.origin == "person"}
+    made = {k for k, d in mapping.topics.items() if d.origin == "person" and _split_off(k, d, mapping, result)}
     unknown = sorted(set(mapping.topics) - set(result.topics) - made, key=sort_key)
     missing = sorted(set(result.topics) - set(mapping.topics), key=sort_key)
     placed_in = set(mapping.assignments.values())
@@ -219,6 +219,7 @@ def validate(mapping: Mapping, result: LayerResult, run_id: str | None = None) -
             f"The layer-{result.layer} mapping does not fit the layer: " + "; ".join(problems) + ".",
             f"Valid topic ids are {', '.join(sorted(result.topics, key=sort_key))}.",
         )
+    _check_schema(mapping.to_dict())  # a mapping made in Python meets the same format as a file
     return mapping
 
 
@@ -242,7 +243,20 @@ def drill_down_rows(mapping: Mapping, assignments: pd.DataFrame, docs: pd.DataFr
     }
 
 
+def _split_off(key: str, decision: TopicDecision, mapping: Mapping, result: LayerResult) -> bool:
+    """A topic a person made is new only as a split of a topic of the layer, beside it in the tree:
+    saying ``"origin": "person"`` does not make an unknown topic known."""
+    source = decision.split_from
+    return (key not in result.topics and source is not None and source != key and source in mapping.topics
+            and (source in result.topics or mapping.topics[source].origin == "person")
+            and parent_of(source) == parent_of(key))
+
+
 def _decision_problems(key: str, decision: TopicDecision, mapping: Mapping, result: LayerResult) -> list[str]:
+    if not decision.label.strip():
+        return [f"topic {key} has an empty label"]
+    if decision.label != decision.label.strip():
+        return [f"topic {key}'s label {decision.label!r} has leading or trailing spaces"]
     if decision.status == "merged":
         target = decision.merged_into
         if not target or target not in mapping.topics:

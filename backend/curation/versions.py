@@ -12,7 +12,7 @@ import re
 
 from backend.clock import now
 from backend.curation.mapping import Mapping, mapping_from_dict
-from backend.errors import AlreadyExistsError, RunStateError, SaveConflictError
+from backend.errors import AlreadyExistsError, MappingError, RunStateError, SaveConflictError
 from backend.store import ArtifactStore
 from backend.store.layout import approved_key, mapping_prefix, version_key
 
@@ -32,6 +32,11 @@ def save_version(store: ArtifactStore, mapping: Mapping, created_by: str) -> Map
     """
     refuse_if_approved(store, mapping.run_id, mapping.layer)
     parent = mapping.version
+    if parent is not None and parent not in version_numbers(store, mapping.run_id, mapping.layer):
+        raise MappingError(
+            f"The mapping says it was edited from version {parent} of layer {mapping.layer}, which was never saved.",
+            f"Start from a saved version: topic-curator mapping {mapping.run_id} --output mapping.json "
+            "writes the latest; keep its \"version\" as it is.")
     version = (parent or 0) + 1
     saved = mapping.with_meta(version=version, parent_version=parent, created_by=created_by,
                               created_at=now(), approved_by=None, approved_at=None)

@@ -7,6 +7,8 @@ copy of one run waiting at layer 1.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -199,3 +201,44 @@ def test_status_does_not_show_waiting_for_a_decision_already_made(store, capsys)
     assert main(["status", RUN, "--store", str(store.root)]) == 0
     out = capsys.readouterr().out
     assert f"run {RUN}: rejected" in out and "waiting" not in out
+
+
+# Items 3 and 15: everything a decision needs is checked before anything is written --------------
+
+def edited_mapping(store, tmp_path, change: Callable[[dict], None]) -> Path:
+    """``topic-curator mapping`` output, edited by hand the way ``change`` says."""
+    data = load_version(store, RUN, 1).to_dict()
+    change(data)
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def blank_label(data: dict) -> None:
+    data["topics"]["3"]["label"] = "   "
+
+
+def invented_topic(data: dict) -> None:
+    data["topics"]["999"] = {"label": "Made up", "status": "kept", "origin": "person"}
+
+
+def far_future_version(data: dict) -> None:
+    data["version"] = 99
+
+
+@pytest.mark.parametrize("change, message", [
+    (blank_label, "topic 3 has an empty label"),
+    (invented_topic, "unknown topic id\\(s\\) 999"),
+    (far_future_version, "edited from version 99 of layer 1, which was never saved"),
+])
+def test_a_bad_mapping_is_refused_before_anything_is_written(store, tmp_path, capsys, change, message):
+    from pipeline.cli import main
+
+    before = sorted(store.list(f"runs/{RUN}"))
+    path = edited_mapping(store, tmp_path, change)
+    assert main(["approve", RUN, "--mapping", str(path), "--store", str(store.root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "what to do: " in err
+    assert re.search(message, err), err
+    assert sorted(store.list(f"runs/{RUN}")) == before  # no version, no approval, no answer
+    assert load_run(store, RUN).waiting_at == "curate-layer1"
