@@ -242,3 +242,14 @@ def test_a_bad_mapping_is_refused_before_anything_is_written(store, tmp_path, ca
     assert re.search(message, err), err
     assert sorted(store.list(f"runs/{RUN}")) == before  # no version, no approval, no answer
     assert load_run(store, RUN).waiting_at == "curate-layer1"
+
+
+# Item 10: --auto-approve on a run that already waits ---------------------------------------------
+
+def test_auto_approve_on_a_waiting_run_drills_down_like_a_fresh_one(store, capsys):
+    from pipeline.cli import main
+
+    assert main(["run", "--run-id", RUN, "--auto-approve", "--store", str(store.root)]) == 0
+    assert load_approved(store, RUN, 1).drill_down_topics  # the automatic rule, not version 1 as is
+    record = load_run(store, RUN)
+    assert record.status == "completed" and record.steps["layer2"].status == "done", record.steps["layer2"]
