@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "a SageMaker run is answered through its CallbackStep and goes on in SageMaker.")
     approve.add_argument("run_id", metavar="RUN")
     approve.add_argument("--mapping", type=Path, help="mapping JSON to approve (default: the latest saved version, as is)")
+    approve.add_argument("--version", type=int, help="the saved mapping version you reviewed: refused if someone "
+                                                     "saved a newer one since (default: the latest)")
+    approve.add_argument("--layer", type=int, help="the layer you reviewed: refused if the run waits at another")
     approve.add_argument("--by", default=None, help="who approves (default: your user name)")
     approve.add_argument("--config", type=Path, help="settings file whose app.approvers says who may approve "
                                                      "(default: the run's own settings)")
@@ -64,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     reject = add("reject", "Reject the layer a run waits at; the run stops (a SageMaker execution fails with the reason).")
     reject.add_argument("run_id", metavar="RUN")
     reject.add_argument("--reason", required=True, help="why (kept with the run, at most 256 characters)")
+    reject.add_argument("--layer", type=int, help="the layer you reviewed: refused if the run waits at another")
     reject.add_argument("--by", default=None, help="who rejects (default: your user name)")
     reject.add_argument("--config", type=Path, help="settings file whose app.approvers says who may reject "
                                                     "(default: the run's own settings)")
@@ -244,7 +248,11 @@ def cmd_approve(args: argparse.Namespace) -> int:
             raise CuratorError(f"Mapping file {args.mapping} does not exist.", "Check the --mapping path.")
         mapping = mapping_from_json(args.mapping.read_bytes(), str(args.mapping))
     user = args.by or _user()
-    outcome = approve(store, args.run_id, user, _decision_settings(store, args), mapping=mapping)
+    if mapping is not None and args.version is not None:
+        raise CuratorError("Give --mapping or --version, not both.",
+                           "A --mapping file names the version it was edited from in its own \"version\".")
+    outcome = approve(store, args.run_id, user, _decision_settings(store, args), layer=args.layer,
+                      version=args.version, mapping=mapping)
     print(f"Approved layer {outcome.approval.layer} of run {args.run_id} (mapping version {outcome.mapping.version}).")
     if outcome.resume_locally:
         with _runner(store, args.auto_approve, user) as runner:
@@ -260,7 +268,8 @@ def cmd_reject(args: argparse.Namespace) -> int:
     from backend.runs.decisions import reject
 
     store = open_store(args.store)
-    outcome = reject(store, args.run_id, args.by or _user(), args.reason, _decision_settings(store, args))
+    outcome = reject(store, args.run_id, args.by or _user(), args.reason, _decision_settings(store, args),
+                     layer=args.layer)
     where = " (SageMaker was told: its execution fails with this reason)" if outcome.approval.on_sagemaker else ""
     print(f"Run {args.run_id} rejected and stopped{where}: {outcome.approval.reason}")
     return 0

@@ -209,6 +209,9 @@ def _mapping_to_approve(store, approval: Approval, claimed: Answer | None, versi
         validate(mapping, result, run_id)  # before saving: an invalid mapping is never a version
         return save_version(store, mapping, user)
     chosen = load_version(store, run_id, layer, claimed.mapping_version if claimed else None)
+    if version is not None and claimed is None and version > (chosen.version or 0):
+        raise RunStateError(f"Layer {layer} of run {run_id} has no version {version}; the latest is {chosen.version}.",
+                            "Nothing was approved. Name a saved version (topic-curator status shows the run).")
     if version is not None and chosen.version != version:
         raise RunStateError(
             f"{chosen.created_by or 'Someone'} saved version {chosen.version} of layer {layer} at "

@@ -253,3 +253,36 @@ def test_auto_approve_on_a_waiting_run_drills_down_like_a_fresh_one(store, capsy
     assert load_approved(store, RUN, 1).drill_down_topics  # the automatic rule, not version 1 as is
     record = load_run(store, RUN)
     assert record.status == "completed" and record.steps["layer2"].status == "done", record.steps["layer2"]
+
+
+# Item 11: approve names the version the person saw ---------------------------------------------
+
+def save_discarding(store, user: str, *topics: str) -> int:
+    """Another analyst saves a newer version that discards ``topics``."""
+    from backend.curation.mapping import TopicDecision
+    from backend.curation.versions import save_version
+
+    latest = load_version(store, RUN, 1)
+    changed = {**latest.topics, **{t: TopicDecision(latest.topics[t].label, status="discarded") for t in topics}}
+    return save_version(store, latest.with_meta(topics=changed), user).version
+
+
+def test_the_cli_approves_the_version_reviewed_or_nothing(store, capsys):
+    from pipeline.cli import main
+
+    assert save_discarding(store, "ben", "0", "1") == 2
+    assert main(["approve", RUN, "--version", "1", "--store", str(store.root)]) == 2
+    err = capsys.readouterr().err
+    assert "error: ben saved version 2 of layer 1" in err and "after you were shown version 1" in err
+    assert load_approved(store, RUN, 1) is None and load_run(store, RUN).waiting_at == "curate-layer1"
+    assert main(["approve", RUN, "--version", "7", "--store", str(store.root)]) == 2
+    assert "has no version 7; the latest is 2" in capsys.readouterr().err
+
+
+def test_the_app_route_refuses_a_version_nobody_reviewed(store):
+    from backend import services
+
+    save_discarding(store, "ben", "0", "1")
+    with pytest.raises(RunStateError, match="ben saved version 2 of layer 1 .* after you were shown version 1"):
+        services.approve_and_resume(store, RUN, 1, "ana", Settings(), version=1)
+    assert load_approved(store, RUN, 1) is None
