@@ -11,12 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from backend.curation.history import History
+from backend.curation.mapping import Mapping
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Operation, Rename, Split
 from backend.errors import MappingError
 
 EVERYTHING = "*"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Edited(Operation):
+    """A change a colleague saved without an operation for it (a mapping edited as a file), found by
+    comparing the two versions: it is theirs like any operation, so replaying never overwrites it."""
+
+    kind: ClassVar[str] = "edited"
+    topic: str
+    aspect: str
+    detail: str
+    documents: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return self.detail
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,37 @@ def touches(op: Operation) -> tuple[set[tuple[str, str]], set[str]]:
         return {(op.topic, EVERYTHING)}, {d for group in op.groups for d in group}
     if isinstance(op, Move):
         return {(op.to, "members")}, set(op.documents)
+    if isinstance(op, Edited):
+        return {(op.topic, op.aspect)}, set(op.documents)
     return set(), set()
+
+
+def unlogged_changes(before: Mapping, after: Mapping, logged: Sequence[Operation]) -> list[Edited]:
+    """What differs between two versions of a mapping that none of the ``logged`` operations explains."""
+    explained: set[tuple[str, str]] = set()
+    for op in logged:
+        explained |= touches(op)[0]
+    found = []
+    for key in sorted(set(before.topics) | set(after.topics)):
+        old, new = before.topics.get(key), after.topics.get(key)
+        if (key, EVERYTHING) in explained or old == new:
+            continue
+        if old is None or new is None or (old.status, old.merged_into) != (new.status, new.merged_into):
+            status = new.status if new else "removed"
+            found.append(Edited(topic=key, aspect=EVERYTHING, detail=f"topic {key} made {status}", by=after.created_by))
+            continue
+        for aspect, was, now in (("label", old.label, new.label), ("note", old.note, new.note),
+                                 ("drill down", old.drill_down, new.drill_down)):
+            if was != now and (key, aspect) not in explained:
+                found.append(Edited(topic=key, aspect=aspect, detail=f"{aspect} of {key} set to {now!r}",
+                                    by=after.created_by))
+    moved = tuple(sorted(d for d in set(before.assignments) | set(after.assignments)
+                         if before.assignments.get(d) != after.assignments.get(d)))
+    logged_documents = set().union(*(touches(op)[1] for op in logged)) if logged else set()
+    if set(moved) - logged_documents:
+        found.append(Edited(topic="", aspect="documents", detail=f"{len(moved)} document(s) placed elsewhere",
+                            documents=moved, by=after.created_by))
+    return found
 
 
 def overlap(a: Operation, b: Operation) -> bool:

@@ -22,7 +22,7 @@ from backend.curation.keywords import KeywordIndex, Keywords
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.curation.operations import Operation, operation_from_dict
-from backend.curation.rebase import Overlap, RebaseReport, overlaps, replay
+from backend.curation.rebase import Overlap, RebaseReport, overlaps, replay, unlogged_changes
 from backend.curation.versions import load_approved, load_version, read_only_error, save_version
 from backend.errors import MappingError
 from backend.settings import run_settings
@@ -150,7 +150,8 @@ class CurationSession:
         began = self.stale_base if self.stale_draft else self.base_version
         started = load_version(self.store, self.run_id, self.layer, began) if began else None
         newest = load_version(self.store, self.run_id, self.layer)
-        return newest.operations[len(started.operations) if started else 0:]
+        logged = newest.operations[len(started.operations) if started else 0:]
+        return logged + tuple(unlogged_changes(started, newest, logged)) if started else logged
 
     def discard_unsaved(self) -> None:
         self._refuse_if_approved()

@@ -286,3 +286,39 @@ def test_the_app_route_refuses_a_version_nobody_reviewed(store):
     with pytest.raises(RunStateError, match="ben saved version 2 of layer 1 .* after you were shown version 1"):
         services.approve_and_resume(store, RUN, 1, "ana", Settings(), version=1)
     assert load_approved(store, RUN, 1) is None
+
+
+# Item 15: rebase never replaces the winner's change silently -------------------------------------
+
+def test_replaying_a_rename_onto_a_colleagues_rename_of_the_same_topic_is_a_conflict(store):
+    from backend.curation.operations import Rename
+    from backend.curation.session import CurationSession
+    from backend.errors import SaveConflictError
+
+    ana, ben = CurationSession(store, RUN, 1, "ana"), CurationSession(store, RUN, 1, "ben")
+    ana.apply(Rename(topic="3", label="Invoice matching"))
+    ben.apply(Rename(topic="3", label="Chatbots"))
+    ana.save()
+    with pytest.raises(SaveConflictError):
+        ben.save()
+    [overlap] = ben.rebase_plan()
+    assert (overlap.mine.label, overlap.theirs[0].label) == ("Chatbots", "Invoice matching")
+    report = ben.rebase()
+    assert report.summary() == ["kept theirs instead of: rename 3 to 'Chatbots'"]
+    assert ben.mapping.topics["3"].label == "Invoice matching"
+
+
+def test_a_colleagues_version_saved_without_operations_still_counts_as_theirs(store):
+    """A version written from an edited file (``approve --mapping`` that was refused later, or any
+    tool that saves a mapping) carries no operation for its rename: the replay compares the mappings."""
+    from backend.curation.mapping import TopicDecision
+    from backend.curation.operations import Rename
+    from backend.curation.session import CurationSession
+    from backend.curation.versions import save_version
+
+    ben = CurationSession(store, RUN, 1, "ben")
+    ben.apply(Rename(topic="3", label="Chatbots"))
+    v1 = load_version(store, RUN, 1)
+    save_version(store, v1.with_meta(topics={**v1.topics, "3": TopicDecision("Invoice matching")}), "ana")
+    [overlap] = CurationSession(store, RUN, 1, "ben").rebase_plan()
+    assert overlap.mine.label == "Chatbots" and "Invoice matching" in overlap.theirs[0].describe()
