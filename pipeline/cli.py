@@ -10,6 +10,7 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -184,8 +185,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from backend.store.layout import run_key
 
     store = open_store(args.store)
-    with _runner(store, args.auto_approve, _user()) as runner:
-        if args.run_id and store.exists(run_key(args.run_id)):
+    resuming = bool(args.run_id) and store.exists(run_key(args.run_id))
+    settings = load_run(store, args.run_id).typed_settings if resuming else _settings(args)
+    # --auto-approve decides as the person running the command, checked like approve.
+    user = _decider(store, args, settings) if args.auto_approve else _user()
+    with _runner(store, args.auto_approve, user) as runner:
+        if resuming:
             print(f"Resuming run {args.run_id} (its stored settings are used).", file=sys.stderr)
             record = load_run(store, args.run_id)
             if args.auto_approve and record.waiting_at:
@@ -194,7 +199,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             if record.runs_on == "local":
                 record = runner.resume(args.run_id)
         else:
-            settings = _settings(args)
             records = args.input if args.input else _sample_records(store, settings)
             record = runner.start(records, settings, args.run_id)
     _print_outcome(store, record.run_id)
@@ -247,11 +251,12 @@ def cmd_approve(args: argparse.Namespace) -> int:
         if not args.mapping.is_file():
             raise CuratorError(f"Mapping file {args.mapping} does not exist.", "Check the --mapping path.")
         mapping = mapping_from_json(args.mapping.read_bytes(), str(args.mapping))
-    user = args.by or _user()
+    settings = _decision_settings(store, args)
+    user = _decider(store, args, settings)
     if mapping is not None and args.version is not None:
         raise CuratorError("Give --mapping or --version, not both.",
                            "A --mapping file names the version it was edited from in its own \"version\".")
-    outcome = approve(store, args.run_id, user, _decision_settings(store, args), layer=args.layer,
+    outcome = approve(store, args.run_id, user, settings, layer=args.layer,
                       version=args.version, mapping=mapping)
     print(f"Approved layer {outcome.approval.layer} of run {args.run_id} (mapping version {outcome.mapping.version}).")
     if outcome.resume_locally:
@@ -268,18 +273,64 @@ def cmd_reject(args: argparse.Namespace) -> int:
     from backend.runs.decisions import reject
 
     store = open_store(args.store)
-    outcome = reject(store, args.run_id, args.by or _user(), args.reason, _decision_settings(store, args),
-                     layer=args.layer)
+    settings = _decision_settings(store, args)
+    outcome = reject(store, args.run_id, _decider(store, args, settings), args.reason, settings, layer=args.layer)
     where = " (SageMaker was told: its execution fails with this reason)" if outcome.approval.on_sagemaker else ""
     print(f"Run {args.run_id} rejected and stopped{where}: {outcome.approval.reason}")
     return 0
 
 
 def _decision_settings(store: ArtifactStore, args: argparse.Namespace) -> Settings:
-    """Who may approve: the --config file's app.approvers, else the run's own settings."""
+    """The run's settings, with who may decide: the run's own app.approvers, and a --config file's
+    too. A --config can only narrow the run's list (a person must be on both), never widen it."""
+    from dataclasses import replace
+
     from backend.runs.record import load_run
 
-    return load_settings(args.config) if args.config else load_run(store, args.run_id).typed_settings
+    settings = load_run(store, args.run_id).typed_settings
+    if not args.config:
+        return settings
+    own, given = settings.app.approvers, load_settings(args.config).app.approvers
+    both = tuple(a for a in own if a.lower() in {g.lower() for g in given}) if own and given else own or given
+    if own and given and not both:
+        raise CuratorError(f"No one is on both the run's approver list ({', '.join(own)}) and {args.config}'s "
+                           f"({', '.join(given)}).", "Use a --config whose app.approvers names people on the run's list.")
+    return replace(settings, app=replace(settings.app, approvers=both))
+
+
+def _decider(store: ArtifactStore, args: argparse.Namespace, settings: Settings) -> str:
+    """Who decides. Without an approver list, --by or the user name, as ever. With one, the person
+    is who the system says: the OS account, or the AWS caller for an s3:// store; --by may only
+    repeat that name (it narrows, never changes, who decides)."""
+    if not settings.app.approvers:
+        return getattr(args, "by", None) or _user()
+    names = _aws_caller() if store.uri().startswith("s3://") else [_os_account()]
+    listed = {a.lower(): a for a in settings.app.approvers}
+    who = next((listed[n.lower()] for n in names if n.lower() in listed), names[-1])
+    by = getattr(args, "by", None)
+    if by and by.strip().lower() not in {n.lower() for n in names}:
+        raise CuratorError(f"--by {by} is not who runs this command ({names[-1]}); with an approver list, "
+                           "decisions are made under your own identity.",
+                           "Leave out --by, or run the command as that person.")
+    return who
+
+
+def _os_account() -> str:
+    """The OS account running the command (from the process's user id: $USER is easy to set)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # no pwd on Windows; a user id without an account entry
+        return _user()
+
+
+def _aws_caller() -> list[str]:
+    """The AWS caller (STS GetCallerIdentity): its ARN, then its user or role-session name."""
+    import boto3
+
+    arn = boto3.client("sts").get_caller_identity()["Arn"]
+    return [arn, arn.rsplit("/", 1)[-1]]
 
 
 def cmd_mapping(args: argparse.Namespace) -> int:

@@ -322,3 +322,69 @@ def test_a_colleagues_version_saved_without_operations_still_counts_as_theirs(st
     save_version(store, v1.with_meta(topics={**v1.topics, "3": TopicDecision("Invoice matching")}), "ana")
     [overlap] = CurationSession(store, RUN, 1, "ben").rebase_plan()
     assert overlap.mine.label == "Chatbots" and "Invoice matching" in overlap.theirs[0].describe()
+
+
+# Item 4: approvers mean something ---------------------------------------------------------------
+
+def approvers_config(tmp_path, *names: str) -> str:
+    path = tmp_path / "approvers.json"
+    path.write_text(json.dumps({"app": {"approvers": list(names)}}), encoding="utf-8")
+    return str(path)
+
+
+def os_account() -> str:
+    import os
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def test_the_cli_decides_as_the_os_account_and_by_cannot_claim_someone_else(store, tmp_path, capsys, monkeypatch):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("USER", "alice")  # an environment variable is not an identity
+    monkeypatch.setenv("LOGNAME", "alice")
+    config = approvers_config(tmp_path, "alice")
+    assert main(["approve", RUN, "--by", "alice", "--config", config, "--store", str(store.root)]) == 2
+    assert f"--by alice is not who runs this command ({os_account()})" in capsys.readouterr().err
+    assert main(["approve", RUN, "--config", config, "--store", str(store.root)]) == 2
+    assert f"error: {os_account()} is not on the approver list" in capsys.readouterr().err
+    assert load_approved(store, RUN, 1) is None and load_run(store, RUN).waiting_at == "curate-layer1"
+
+    me = os_account().upper()  # names compare case-insensitively once the identity is known
+    assert main(["reject", RUN, "--reason", "noise", "--config", approvers_config(tmp_path, me),
+                 "--store", str(store.root)]) == 0
+    assert load_approval(store, RUN, "curate-layer1").decided_by == me
+
+
+def test_a_config_can_narrow_the_runs_approver_list_but_not_widen_it(store, tmp_path, capsys):
+    from backend.runs.record import save_run
+    from pipeline.cli import main
+
+    record = load_run(store, RUN)
+    record.settings = {**record.settings, "app": {**record.settings["app"], "approvers": ["carla"]}}
+    save_run(store, record)
+    config = approvers_config(tmp_path, os_account())
+    assert main(["reject", RUN, "--reason", "x", "--config", config, "--store", str(store.root)]) == 2
+    assert "No one is on both the run's approver list (carla)" in capsys.readouterr().err
+    assert load_approval(store, RUN, "curate-layer1").status == "pending"
+
+
+def test_on_s3_the_cli_decides_as_the_aws_caller(waiting_folder, tmp_path, capsys, monkeypatch):
+    """moto's STS answers GetCallerIdentity with arn:aws:sts::123456789012:user/moto."""
+    boto3 = pytest.importorskip("boto3")
+    moto = pytest.importorskip("moto")
+    from backend.store.s3 import S3Store
+    from pipeline.cli import main
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        boto3.client("s3").create_bucket(Bucket="curator")
+        s3 = S3Store("curator", "team")
+        s3.upload_folder(waiting_folder / "runs", "runs")
+        assert main(["reject", RUN, "--reason", "x", "--by", os_account(), "--store", s3.uri(),
+                     "--config", approvers_config(tmp_path, "alice")]) == 2
+        assert "is not who runs this command (moto)" in capsys.readouterr().err
+        assert main(["reject", RUN, "--reason", "noise", "--store", s3.uri(),
+                     "--config", approvers_config(tmp_path, "MOTO")]) == 0
+        assert load_approval(s3, RUN, "curate-layer1").decided_by == "MOTO"
