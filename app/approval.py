@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.loaders import forget_session
-from app.state import settings, store
+from app.state import decider, login_configured, settings, store
 from app.widgets import guarded, plain
 from backend import services
 from backend.runs.approvals import Approval
@@ -28,9 +28,18 @@ def approval_section(run_id: str, user: str, summary: ApprovalSummary, key: str 
         st.json({"token": approval.token, **approval.arguments, "mapping_version": summary.mapping.version})
     if summary.problem:
         st.error(f"This mapping cannot be approved: {plain(summary.problem)}")
+    user = decider(user)
     if not user:
         st.button("Approve", key=f"approve{key}", type="primary", disabled=True)
-        st.caption("Enter your name in the sidebar to approve or reject: every decision records who made it.")
+        if not settings().app.approvers:
+            st.caption("Enter your name in the sidebar to approve or reject: every decision records who made it.")
+        elif login_configured():
+            st.warning("Log in to approve or reject: only people on the approver list may, and a typed name "
+                       "is not an identity.")
+        else:
+            st.warning("Approving here needs login: this app has an approver list, and a typed name is not an "
+                       "identity. Ask whoever runs the app to set up login ([auth] in .streamlit/secrets.toml), "
+                       "or approve with the topic-curator command.")
         return
     unsaved = services.unsaved_changes(store(), run_id, approval.layer, user)
     left, right = st.columns(2)

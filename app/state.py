@@ -38,6 +38,16 @@ def current_user() -> str:
     return str(st.session_state.get("user", "")).strip()
 
 
+def decider(typed: str) -> str:
+    """Who may approve or reject in this session ('' for nobody). With ``app.approvers`` set only a
+    signed-in (OIDC) user: a typed name is not an identity. Without a list, the name as typed."""
+    if not settings().app.approvers:
+        return typed
+    if login_configured() and getattr(st.user, "is_logged_in", False):
+        return str(st.user.get("email") or "")
+    return ""
+
+
 def user_sidebar() -> str:
     """Sign-in (OIDC) or a name field in the sidebar; returns the current user ('' if unknown).
 

@@ -12,7 +12,12 @@ import re
 
 from backend.clock import now
 from backend.curation.mapping import Mapping, mapping_from_dict
-from backend.errors import AlreadyExistsError, MappingError, RunStateError, SaveConflictError
+from backend.errors import (
+    AlreadyExistsError,
+    MappingError,
+    RunStateError,
+    SaveConflictError,
+)
 from backend.store import ArtifactStore
 from backend.store.layout import approved_key, mapping_prefix, version_key
 

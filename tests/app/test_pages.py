@@ -45,23 +45,6 @@ def test_reject_needs_a_reason_and_stops_the_run(app_store):
     assert wait_for(app_store, "demo", lambda r: r.status == "rejected")
 
 
-def test_approver_list_is_enforced(app_store, tmp_path, monkeypatch):
-    import json
-
-    import streamlit as st
-
-    from tests.conftest import FAST_SETTINGS
-
-    config = tmp_path / "approvers.json"
-    config.write_text(json.dumps({**FAST_SETTINGS, "app": {"approvers": ["carla"]}}))
-    monkeypatch.setenv("TOPIC_CURATOR_CONFIG", str(config))
-    st.cache_resource.clear()
-    at = open_app(user="ana")
-    at.button(key="approve").click().run()
-    assert any("not on the approver list" in e.value for e in at.error)
-    assert load_approved(app_store, "demo", 1) is None
-
-
 def test_invalid_upload_is_a_message(app_store):
     from backend import services
     from backend.errors import InputDataError

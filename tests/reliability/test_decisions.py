@@ -25,6 +25,7 @@ from backend.settings import Settings
 from backend.store.layout import run_key
 from backend.store.local import LocalStore
 from backend.topics.layer_result import load_layer
+from tests.app.conftest import app_store, open_app  # noqa: F401  (app_store: the app on a run waiting at layer 1)
 
 RUN = "r"
 
@@ -388,3 +389,19 @@ def test_on_s3_the_cli_decides_as_the_aws_caller(waiting_folder, tmp_path, capsy
         assert main(["reject", RUN, "--reason", "noise", "--store", s3.uri(),
                      "--config", approvers_config(tmp_path, "MOTO")]) == 0
         assert load_approval(s3, RUN, "curate-layer1").decided_by == "MOTO"
+
+
+def test_the_app_does_not_take_a_typed_name_for_an_approver(app_store, tmp_path, monkeypatch):  # noqa: F811
+    import streamlit as st
+
+    from tests.conftest import FAST_SETTINGS
+
+    config = tmp_path / "approvers.json"
+    config.write_text(json.dumps({**FAST_SETTINGS, "app": {"approvers": ["alice"]}}))
+    monkeypatch.setenv("TOPIC_CURATOR_CONFIG", str(config))
+    st.cache_resource.clear()
+    at = open_app(user="ALICE")
+    assert at.button(key="approve").disabled
+    assert not [b for b in at.button if b.key == "reject"]
+    assert any("needs login" in w.value for w in at.warning)
+    assert load_approved(app_store, "demo", 1) is None
