@@ -405,3 +405,36 @@ def test_the_app_does_not_take_a_typed_name_for_an_approver(app_store, tmp_path,
     assert not [b for b in at.button if b.key == "reject"]
     assert any("needs login" in w.value for w in at.warning)
     assert load_approved(app_store, "demo", 1) is None
+
+
+def test_the_app_decides_as_the_signed_in_user_compared_case_insensitively(app_store, tmp_path, monkeypatch):  # noqa: F811
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import MAIN
+    from tests.conftest import FAST_SETTINGS
+
+    config = tmp_path / "approvers.json"
+    config.write_text(json.dumps({**FAST_SETTINGS, "app": {"approvers": ["alice@example.com"]}}))
+    monkeypatch.setenv("TOPIC_CURATOR_CONFIG", str(config))
+    st.cache_resource.clear()
+
+    def signed_in(email: str) -> AppTest:
+        at = AppTest.from_file(MAIN, default_timeout=60)
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s",
+                              "client_id": "c", "client_secret": "s",
+                              "server_metadata_url": "https://example.com/.well-known/openid-configuration"}
+        at.user = {"is_logged_in": True, "email": email}
+        return at.run()
+
+    bob = signed_in("bob@example.com")
+    bob.text_input(key="reject_reason").input("noise").run()
+    bob.button(key="reject").click().run()
+    assert any("bob@example.com is not on the approver list" in e.value for e in bob.error)
+    assert load_approval(app_store, "demo", "curate-layer1").status == "pending"
+
+    alice = signed_in("Alice@Example.com")
+    alice.text_input(key="reject_reason").input("noise").run()
+    alice.button(key="reject").click().run()
+    assert not alice.exception
+    assert load_approval(app_store, "demo", "curate-layer1").decided_by == "Alice@Example.com"
