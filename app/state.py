@@ -10,6 +10,7 @@ import os
 
 import streamlit as st
 
+from app.widgets import plain
 from backend.settings import Settings, load_settings
 from backend.store import ArtifactStore, open_store
 
@@ -59,7 +60,7 @@ def user_sidebar() -> str:
             if not getattr(st.user, "is_logged_in", False):
                 st.button("Log in", on_click=st.login, key="login")
             else:
-                st.caption(f"Signed in as {current_user()}")
+                st.caption(f"Signed in as {plain(current_user())}")
                 st.button("Log out", on_click=st.logout, key="logout")
         else:
             remembered = st.session_state.get("user") or st.query_params.get("user", "")

@@ -24,10 +24,9 @@ from backend.curation.mapping import UNASSIGNED_LABEL, Mapping, sort_key, valida
 from backend.curation.session import CurationSession, unsaved_count
 from backend.curation.versions import load_approved, load_version
 from backend.errors import CuratorError, InputDataError, RunStateError, UnsavedChangesError
-from backend.runs import decisions
+from backend.runs import decisions, lease
 from backend.runs.approvals import Approval, load_approval
 from backend.runs.callbacks import CallbackClient
-from backend.runs import lease
 from backend.runs.lease import derived_status
 from backend.runs.record import RunRecord, list_run_ids, load_run
 from backend.runs.runner import LocalRunner
