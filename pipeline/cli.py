@@ -59,9 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--version", type=int, help="the saved mapping version you reviewed: refused if someone "
                                                      "saved a newer one since (default: the latest)")
     approve.add_argument("--layer", type=int, help="the layer you reviewed: refused if the run waits at another")
-    approve.add_argument("--by", default=None, help="who approves (default: your user name)")
-    approve.add_argument("--config", type=Path, help="settings file whose app.approvers says who may approve "
-                                                     "(default: the run's own settings)")
+    approve.add_argument("--by", default=None, help="who approves (default: your user name; with an approver list "
+                                                    "it must be who runs this: the OS account, or the AWS caller "
+                                                    "for an s3:// store)")
+    approve.add_argument("--config", type=Path, help="settings file whose app.approvers narrows who may approve "
+                                                     "(never widens the run's own list)")
     approve.add_argument("--auto-approve", action="store_true",
                          help="after this approval, approve later layers automatically (local runs)")
 
@@ -69,9 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     reject.add_argument("run_id", metavar="RUN")
     reject.add_argument("--reason", required=True, help="why (kept with the run, at most 256 characters)")
     reject.add_argument("--layer", type=int, help="the layer you reviewed: refused if the run waits at another")
-    reject.add_argument("--by", default=None, help="who rejects (default: your user name)")
-    reject.add_argument("--config", type=Path, help="settings file whose app.approvers says who may reject "
-                                                    "(default: the run's own settings)")
+    reject.add_argument("--by", default=None, help="who rejects (default: your user name; with an approver list "
+                                                   "it must be who runs this)")
+    reject.add_argument("--config", type=Path, help="settings file whose app.approvers narrows who may reject "
+                                                    "(never widens the run's own list)")
 
     mapping = add("mapping", "Write the current mapping of the waiting layer to a file, to edit and approve with --mapping.")
     mapping.add_argument("run_id", metavar="RUN")
