@@ -14,8 +14,6 @@ For 100,000 and 1,000,000 generated records (written to CSV first; generating th
    (reported apart): seconds, peak memory, NMI against the generator's use cases.
 3. At 100k, the same layer **fitted on every document** (no sample), and **stock BERTopic**
    (UMAP + HDBSCAN, its defaults) on the same embeddings, the same way.
-4. **The app on the largest run**: the Curate page's first render and curation clicks, as server
-   time (one Streamlit script run each, driven with AppTest by bench/app.py).
 Every measurement runs in its own process, one after the other, on an otherwise idle machine.
 """
 
@@ -137,24 +135,6 @@ def layer_alone(size: int, backend: str, model: str) -> dict:
             "nmi_use_case": round(float(normalized_mutual_info_score(truth, topics)), 3)}
 
 
-def app_on(size: int, backend: str) -> dict:
-    """Fresh process: the app on the run's store (AppTest)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_app", ROOT / "bench" / "app.py")  # not the app package
-    bench_app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_app)
-    drive = bench_app.drive
-    from backend.store.local import LocalStore
-
-    assignments = LocalStore(store_of(size, backend)).read_parquet("runs/scale/layer1/assignments.parquet",
-                                                                   columns=["id"])
-    ids = assignments["id"].head(500).tolist()  # documents of the layer (preprocessing drops a few records)
-    rows = drive(store_of(size, backend), 5, ids, run_id="scale")
-    return {"kind": "app", "size": size, "rows": [[name, round(m, 3), None if w != w else round(w, 3)]
-                                                  for name, m, w in rows]}
-
-
 def fresh(*args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--one", *args], check=True, capture_output=True, text=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -185,9 +165,6 @@ def tables(rows: list[dict]) -> str:
                 "stock": "stock BERTopic (UMAP + HDBSCAN)"}[r["model"]]
         lines.append(f"| {r['size']:,} | {r.get('backend', 'onnx-int8')} | {name} | {r['seconds']:.0f} "
                      f"| {r['compile_s']:.0f} s | {r['peak_mb'] / 1024:.1f} GB | {r['topics']} | {r['nmi_use_case']:.3f} |")
-    for r in (r for r in rows if r["kind"] == "app"):
-        lines += ["", f"| app on the {r['size']:,}-document run | median s | max s |", "|---|---:|---:|"]
-        lines += [f"| {name} | {m:.2f} | {'' if w is None else f'{w:.2f}'} |" for name, m, w in r["rows"]]
     return "\n".join(lines)
 
 
@@ -250,8 +227,7 @@ def main() -> None:
     if args.one:
         what, size, backend, *rest = args.one
         result = {"run": lambda: run_to_first_approval(int(size), backend),
-                  "layer": lambda: layer_alone(int(size), backend, rest[0]),
-                  "app": lambda: app_on(int(size), backend)}[what]()
+                  "layer": lambda: layer_alone(int(size), backend, rest[0])}[what]()
         print(json.dumps(result))
         return
     if args.tables_from:
@@ -281,9 +257,6 @@ def main() -> None:
                 add(fresh("run", str(size), "static"))
                 backend = "default" if args.measure_default_at_1m else "static"
                 add(fresh("layer", str(size), backend, "ours"))
-        largest = max(args.sizes)
-        add(fresh("app", str(largest), "default" if largest <= 100_000 or args.measure_default_at_1m
-                  else "static"))
     print(tables(rows))
 
 
