@@ -7,7 +7,8 @@ import streamlit as st
 
 from app.loaders import forget_session
 from app.state import decider, login_configured, settings, store
-from app.widgets import guarded, plain
+from app.text import plain
+from app.widgets import guarded
 from backend import services
 from backend.runs.approvals import Approval
 from backend.services import ApprovalSummary

@@ -10,7 +10,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from app.widgets import plain
+from app.text import plain
 from backend import services
 
 PAGE = 50

@@ -8,7 +8,8 @@ from dataclasses import replace
 import streamlit as st
 
 from app.state import choose_run, settings, store
-from app.widgets import plain, show_later, user_errors
+from app.text import plain
+from app.widgets import show_later, user_errors
 from backend import services
 from backend.errors import CuratorError
 from backend.settings import Settings

@@ -10,7 +10,7 @@ import os
 
 import streamlit as st
 
-from app.widgets import plain
+from app.text import plain
 from backend.settings import Settings, load_settings
 from backend.store import ArtifactStore, open_store
 

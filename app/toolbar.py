@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import edits
-from app.widgets import plain
+from app.text import plain
 from backend.curation.session import CurationSession
 from backend.errors import SaveConflictError
 

@@ -17,7 +17,8 @@ from app.loaders import keywords as topic_keywords
 from app.loaders import mapping_token, membership_token
 from app.plots import keyword_bars
 from app.state import store
-from app.widgets import guarded, plain, user_errors
+from app.text import plain
+from app.widgets import guarded, user_errors
 from backend import services
 from backend.curation.operations import Discard, DrillDown, Merge, Move, Note, Rename
 from backend.curation.preview import preview_merge, preview_split

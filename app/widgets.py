@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
 import streamlit as st
 
+from app.text import plain
 from backend.errors import CuratorError
 
 
@@ -19,19 +19,6 @@ def user_errors():
         yield
     except CuratorError as exc:
         st.error(plain(exc.problem) + (f"\n\n**What to do:** {plain(exc.fix)}" if exc.fix else ""))
-
-
-# The ASCII punctuation that can start markup in Streamlit's Markdown: CommonMark and GitHub's
-# (emphasis, links, images, headings, lists, tables, HTML tags and entities like &lt;, autolinked
-# URLs and e-mail addresses), LaTeX between $, and :emoji: and :colour[...] directives. CommonMark
-# lets a backslash escape any ASCII punctuation, and the escaped character shows as itself.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&@=^])")
-
-
-def plain(text: object) -> str:
-    """User text (labels, notes, names, document text) for a place that renders Markdown: shown
-    literally. (For HTML, as in ``st.html``, use ``html.escape`` instead.)"""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def show_later(exc: CuratorError) -> None:

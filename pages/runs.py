@@ -10,7 +10,8 @@ from app.loaders import approval_summary
 from app.plots import run_steps_dot
 from app.start_run import start_run_form
 from app.state import selected_run, store, user_sidebar
-from app.widgets import plain, show_messages
+from app.text import plain
+from app.widgets import show_messages
 from backend import services
 from backend.runs.record import load_run
 

@@ -21,10 +21,11 @@ from app.loaders import (
     topics_frame,
 )
 from app.state import settings, store
+from app.text import plain
 from app.toolbar import toolbar
 from app.topic_list import topic_list
 from app.topic_panel import topic_panel
-from app.widgets import choose_layer, page_start, plain, show_messages, user_errors
+from app.widgets import choose_layer, page_start, show_messages, user_errors
 from backend import services
 from backend.curation.diff import diff
 from backend.curation.mapping import parent_of
