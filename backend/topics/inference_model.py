@@ -11,7 +11,6 @@ An embedder fitted on the run's corpus (TF-IDF + SVD) travels with it as ``embed
 from __future__ import annotations
 
 import io
-import pickle
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ class InferenceModel:
         """The embedder to use on new texts: the one the model was trained with."""
         try:
             return make_embedder(EmbeddingSettings(model=self.meta.get("embedding", "minilm")), self.embedder_state)
-        except (KeyError, ValueError, TypeError, zipfile.BadZipFile, pickle.UnpicklingError) as exc:
+        except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
             raise _not_a_model("its embedder.npz", exc) from exc
 
     def predict(self, embeddings: np.ndarray) -> list[dict]:

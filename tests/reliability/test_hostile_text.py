@@ -7,8 +7,10 @@ from __future__ import annotations
 import html
 import json
 import re
+from html.parser import HTMLParser
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 import streamlit as st
 from markdown_it import MarkdownIt
@@ -16,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import element_tree as et
 
 from app import plots
-from app.widgets import plain
+from app.text import plain
 from backend.curation.operations import Rename
 from backend.curation.session import CurationSession
 from backend.runs.runner import LocalRunner
@@ -185,22 +187,48 @@ def test_plain_shows_markdown_literally(label):
 def _documents(labels):
     n = len(labels)
     return pd.DataFrame({"id": [f"d{i}" for i in range(n)], "x": range(n), "y": range(n),
-                         "text": labels, "topic": [str(i) for i in range(n)], "label": labels})
+                         "text": labels, "topic": [str(i) for i in range(n)]})
 
 
-@pytest.mark.parametrize("chart", ["document_map", "hierarchy", "documents_per_use_case", "keyword_bars",
-                                   "tuning_history"])
+class _Elements(HTMLParser):
+    """The tags and the text of an HTML fragment, as a browser would parse it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.add(tag)
+
+    def handle_data(self, data) -> None:
+        self.text.append(data)
+
+
+@pytest.mark.parametrize("part", ["map_legend", "keyword_bars"])
+def test_the_html_beside_the_charts_shows_hostile_text_literally(part):
+    """The map's legend and the keyword bars are HTML (``st.html``): only their own tags, labels as text."""
+    labels = MARKUP
+    if part == "map_legend":
+        fragment = plots.map_legend({str(i): label for i, label in enumerate(labels)}, {})
+    else:
+        fragment = plots.keyword_bars([(label, 1.0) for label in labels])
+    parsed = _Elements()
+    parsed.feed(fragment)
+    assert parsed.tags <= {"div", "span"}, parsed.tags
+    assert [label for label in labels if label not in "".join(parsed.text)] == []
+
+
+@pytest.mark.parametrize("chart", ["document_map", "hierarchy", "documents_per_use_case", "tuning_history"])
 def test_every_chart_shows_hostile_text_literally(chart):
     labels = MARKUP
-    if chart == "document_map":
-        figure = plots.document_map(_documents(labels))
+    if chart == "document_map":  # labels are beside it (map_legend); document text is in its hover
+        figure = go.Figure(plots.document_map(_documents(labels)))
     elif chart == "hierarchy":
         figure = plots.hierarchy(pd.DataFrame({"layer1_label": labels, "layer2_label": labels[::-1],
                                                "layer3_label": [None] * len(labels)}))
     elif chart == "documents_per_use_case":
         figure = plots.documents_per_use_case(pd.DataFrame({"path": labels, "documents": range(len(labels))}))
-    elif chart == "keyword_bars":
-        figure = plots.keyword_bars([(label, 1.0) for label in labels], title=labels[0])
     else:
         figure = plots.tuning_history(pd.DataFrame({
             "trial": range(len(labels)), "state": "complete", "score": 0.5, "embedding_model": labels,

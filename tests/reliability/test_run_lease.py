@@ -120,6 +120,7 @@ def test_the_runs_page_shows_a_killed_run_as_interrupted_with_how_to_resume(crea
     write_lease(created, "r", "alice@box (pid 4242)", datetime.now(UTC) - timedelta(minutes=10))
     monkeypatch.setenv("TOPIC_CURATOR_STORE", str(created.root))
     st.cache_data.clear()
+    st.cache_resource.clear()  # the app's store is a resource: this test's, not an earlier one's
     at = open_app()
     assert [h.value for h in at.subheader] == ["Run r: interrupted"]
     shown = [w.value.replace("\\", "") for w in at.warning]  # Markdown escapes, as plain() writes them
