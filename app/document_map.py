@@ -74,7 +74,7 @@ def _selection_bar(session: CurationSession, picked: list[str], topics: pd.DataF
                    editable: bool) -> None:
     within = sorted(set(_topics_of(session, picked)) - {""})
     with st.container(border=True):
-        head, clear = st.columns([4, 1], vertical_alignment="center")
+        head, clear = st.columns([3, 2], vertical_alignment="center")  # room for the whole button label
         head.markdown(selection_summary(len(picked), within))
         clear.button("Clear selection", key="clear_selection", on_click=clear_selection, width="stretch")
         if not editable:
