@@ -30,7 +30,9 @@ record = load_run(store(), run_id)
 status = services.run_status(store(), record)
 
 
-@st.fragment(run_every=2.0 if status == "running" else None)
+# Polled while the record says running, even when it reads "interrupted": whoever resumes it (the
+# app's background thread a moment after an approval, or the command line) moves it on.
+@st.fragment(run_every=2.0 if record.status == "running" else None)
 def run_status() -> None:
     current = load_run(store(), run_id)
     shown = services.run_status(store(), current)

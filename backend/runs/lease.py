@@ -181,10 +181,19 @@ def derived_status(store: ArtifactStore, record_status: str, run_id: str, runs_o
         return record_status
     at = clock()
     lease = current_lease(store, run_id)
-    if lease is None:  # not started yet (or run before leases): stale once it has not changed for a while
+    if lease is None or _saved_since_released(lease, updated_at):
+        # Not picked up yet: an approval has just set the run going and its process is about to claim
+        # the lease (or the run is from before leases). Interrupted once nothing changed for a while.
         quiet = (at - datetime.fromisoformat(updated_at)).total_seconds()
         return "interrupted" if quiet >= STALE_SECONDS else record_status
     return record_status if lease.is_live(at) else "interrupted"
+
+
+def _saved_since_released(lease: Lease, updated_at: str) -> bool:
+    """Whether the run record was saved after its last holder let the run go (``updated_at`` is in
+    whole seconds, so the same second counts as after)."""
+    released = datetime.fromisoformat(lease.heartbeat_at).replace(microsecond=0)
+    return lease.released and datetime.fromisoformat(updated_at) >= released
 
 
 def resume_hint(store_uri: str, run_id: str) -> str:

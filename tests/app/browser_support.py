@@ -28,15 +28,19 @@ def free_port() -> int:
 
 @contextmanager
 def served_app(store: Path, config: Path | None, cwd: Path) -> Iterator[str]:
-    """The app served on a free local port; yields its URL, stops it afterwards."""
+    """The app served on a free local port; yields its URL, stops it afterwards. The server's output
+    goes to ``cwd/streamlit.log``, never to a pipe: a pipe nobody reads fills up, and then every
+    thread of the server that logs (a run resumed in the background, say) blocks for good."""
     port = free_port()
     env = {**os.environ, "TOPIC_CURATOR_STORE": str(store)}
     if config:
         env["TOPIC_CURATOR_CONFIG"] = str(config)
+    log_path = Path(cwd) / "streamlit.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -47,13 +51,14 @@ def served_app(store: Path, config: Path | None, cwd: Path) -> Iterator[str]:
         except OSError:
             if time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError("streamlit did not start: " + server.stdout.read().decode(errors="replace")[-2000:])
+                raise RuntimeError("streamlit did not start: " + log_path.read_text(errors="replace")[-2000:])
             time.sleep(0.5)
     try:
         yield url
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
 
 
 def launch(playwright):

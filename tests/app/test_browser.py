@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pandas as pd
 import pytest
@@ -184,6 +185,9 @@ def test_curate_approve_and_export_in_the_browser(app_url, tmp_path, sample_reco
             shot("12-phone", phone)
         except Exception:
             page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)  # what the browser showed
+            server_log = (tmp_path / "streamlit.log").read_text(errors="replace")
+            (ARTIFACTS / "streamlit.log").write_text(server_log)  # and what the server said
+            print("The server's log ends:\n" + server_log[-4000:], file=sys.stderr)
             raise
         browser.close()
 

@@ -125,3 +125,19 @@ def test_the_runs_page_shows_a_killed_run_as_interrupted_with_how_to_resume(crea
     assert [h.value for h in at.subheader] == ["Run r: interrupted"]
     shown = [w.value.replace("\\", "") for w in at.warning]  # Markdown escapes, as plain() writes them
     assert any("resume with topic-curator run --run-id r" in w for w in shown), shown
+
+
+def test_a_run_just_set_going_reads_running_until_its_process_claims_it(created):
+    """An approval saves the run as running a moment before the background thread claims the lease:
+    it must not read "interrupted" then (the Runs page stopped polling on it and never moved on)."""
+    clock = FakeClock()
+    lease = RunLease(created, "r", "alice", clock)
+    lease.acquire()
+    lease.release()  # the first process stopped at the approval
+    clock.advance(3600)
+    saved = clock().replace(microsecond=0).isoformat()  # the approval sets the run going, an hour later
+    assert derived_status(created, "running", "r", "local", saved, clock) == "running"
+    clock.advance(121)  # nobody picked it up
+    assert derived_status(created, "running", "r", "local", saved, clock) == "interrupted"
+    earlier = (clock() - timedelta(hours=2)).isoformat()  # saved before the release: its process let go
+    assert derived_status(created, "running", "r", "local", earlier, clock) == "interrupted"
