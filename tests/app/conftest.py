@@ -41,6 +41,22 @@ def open_app(page: str | None = None, user: str = "ana") -> AppTest:
     return at
 
 
+def app_on(store, monkeypatch, page: str | None = None, user: str = "ana", run_id: str | None = None) -> AppTest:
+    """The app pointed at ``store`` (fresh caches: the store is a cached resource), on ``page``,
+    with ``run_id`` chosen in the sidebar."""
+    monkeypatch.setenv("TOPIC_CURATOR_STORE", str(store.root))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(MAIN, default_timeout=90).run()
+    at.sidebar.text_input(key="user_name").input(user).run()
+    if page:
+        at.switch_page(f"../pages/{page}.py").run()
+    if run_id:
+        at.sidebar.selectbox(key="run_id").select(run_id).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def wait_for(store, run_id: str, condition, timeout: float = 60.0):
     """Poll the run record until ``condition(record)`` (background threads do the work)."""
     deadline = time.monotonic() + timeout

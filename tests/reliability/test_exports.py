@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.testing.v1 import AppTest
 
 from backend.settings import Settings
 from backend.store.csv_export import csv_bytes, neutralize_cell
 from backend.store.layout import labels_key
 from pipeline.cli import main
-from tests.app.conftest import MAIN
+from tests.app.conftest import app_on
 from tests.reliability.hostile_run import FORMULAS, hostile_run_fixture, read_csv_text  # noqa: F401
 
 
@@ -68,13 +66,7 @@ def test_export_page_download(hostile_run, monkeypatch):
         return real(self, label, data, *args, **kwargs)
 
     monkeypatch.setattr(DeltaGenerator, "download_button", capture)
-    monkeypatch.setenv("TOPIC_CURATOR_STORE", str(hostile_run.store.root))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(MAIN, default_timeout=60).run()
-    at.sidebar.text_input(key="user_name").input("ana").run()
-    at.switch_page("../pages/export.py").run()
-    assert not at.exception, at.exception
+    app_on(hostile_run.store, monkeypatch, "export")
     exported = read_csv_text(downloads["Labels (CSV)"])
     _has_every_hostile_label(exported)
     assert_no_formula(exported)

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import element_tree as et
@@ -23,7 +22,7 @@ from backend.curation.operations import Rename
 from backend.curation.session import CurationSession
 from backend.runs.runner import LocalRunner
 from backend.store.layout import run_key
-from tests.app.conftest import MAIN
+from tests.app.conftest import app_on
 from tests.reliability.hostile_run import MARKUP, hostile_run_fixture  # noqa: F401
 
 HOSTILE_USER = "<b>mallory</b> **x** [y](http://evil)"
@@ -137,16 +136,7 @@ def fast_settings_module():
 
 
 def open_page(store, monkeypatch, page: str, run_id: str, user: str = HOSTILE_USER) -> AppTest:
-    monkeypatch.setenv("TOPIC_CURATOR_STORE", str(store.root))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    at = AppTest.from_file(MAIN, default_timeout=90).run()
-    at.sidebar.text_input(key="user_name").input(user).run()
-    if page != "runs":
-        at.switch_page(f"../pages/{page}.py").run()
-    at.sidebar.selectbox(key="run_id").select(run_id).run()
-    assert not at.exception, at.exception
-    return at
+    return app_on(store, monkeypatch, None if page == "runs" else page, user, run_id)
 
 
 # (page, run, whether labels are on it): the finished run's Runs page shows steps only, and its

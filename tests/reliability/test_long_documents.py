@@ -15,7 +15,7 @@ PATHOLOGICAL = ["(", ")", "\"", "a(", "(a", ")(", "!?", "-a"]
 
 
 class TooMuchWork(Exception):
-    pass
+    """The tokenizer scanned more than the linear budget allows."""
 
 
 def _counting(search, budget: dict):

@@ -110,18 +110,13 @@ def test_a_resumed_run_releases_its_lease(created, fast_settings):
 
 
 def test_the_runs_page_shows_a_killed_run_as_interrupted_with_how_to_resume(created, monkeypatch):
-    import streamlit as st
-
-    from tests.app.conftest import open_app
+    from tests.app.conftest import app_on
 
     record = load_run(created, "r")
     record.status = "running"
     save_run(created, record)
     write_lease(created, "r", "alice@box (pid 4242)", datetime.now(UTC) - timedelta(minutes=10))
-    monkeypatch.setenv("TOPIC_CURATOR_STORE", str(created.root))
-    st.cache_data.clear()
-    st.cache_resource.clear()  # the app's store is a resource: this test's, not an earlier one's
-    at = open_app()
+    at = app_on(created, monkeypatch)
     assert [h.value for h in at.subheader] == ["Run r: interrupted"]
     shown = [w.value.replace("\\", "") for w in at.warning]  # Markdown escapes, as plain() writes them
     assert any("resume with topic-curator run --run-id r" in w for w in shown), shown
