@@ -18,22 +18,27 @@ import scipy.sparse as sp
 from backend.curation.layer_index import LayerIndex
 from backend.curation.mapping import Mapping
 from backend.errors import InputDataError
-from backend.topics.ctfidf import Keywords, keywords
+from backend.topics.ctfidf import Keywords, keywords, presence
 from backend.topics.stages import keyword_counts
 
 
 class KeywordIndex:
-    def __init__(self, doc_term: sp.csr_matrix, vocabulary: Sequence[str]) -> None:
+    """A layer's document-term counts, and the run's keyword weighting (``layer.keyword_weighting``)."""
+
+    def __init__(self, doc_term: sp.csr_matrix, vocabulary: Sequence[str], weighting: str = "coherent") -> None:
         self.doc_term = sp.csr_matrix(doc_term, dtype=np.float32)
         self.vocabulary = np.asarray(vocabulary, dtype=object)
+        self.weighting = weighting
+        self._used: sp.csr_matrix | None = None
 
     @classmethod
-    def from_texts(cls, texts: Sequence[str], ngram_range: tuple[int, int] = (1, 2), min_df: int = 2) -> "KeywordIndex":
+    def from_texts(cls, texts: Sequence[str], ngram_range: tuple[int, int] = (1, 2), min_df: int = 2,
+                   weighting: str = "coherent") -> "KeywordIndex":
         try:
             vectorizer, matrix = keyword_counts(texts, ngram_range, min_df)
         except InputDataError:  # no term at all (every text empty): an empty index, not an error
-            return cls(sp.csr_matrix((len(texts), 0)), [])
-        return cls(matrix, vectorizer.get_feature_names_out())
+            return cls(sp.csr_matrix((len(texts), 0)), [], weighting)
+        return cls(matrix, vectorizer.get_feature_names_out(), weighting)
 
     def to_bytes(self) -> bytes:
         """Plain arrays (no pickle): CSR parts and the vocabulary."""
@@ -44,14 +49,16 @@ class KeywordIndex:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "KeywordIndex":
+    def from_bytes(cls, data: bytes, weighting: str = "coherent") -> "KeywordIndex":
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
-            return cls(matrix, arrays["vocabulary"].tolist())
+            return cls(matrix, arrays["vocabulary"].tolist(), weighting)
 
     def keywords(self, codes: np.ndarray, n_classes: int, top_n: int = 10) -> list[Keywords]:
         """Top words per class for documents labelled ``codes`` (0..n_classes-1; -1 ignored)."""
-        return keywords(self.doc_term, self.vocabulary, codes, n_classes, top_n)
+        if self.weighting != "bertopic" and self._used is None:
+            self._used = presence(self.doc_term)  # once per index: every later edit reuses it
+        return keywords(self.doc_term, self.vocabulary, codes, n_classes, top_n, self.weighting, self._used)
 
     def for_mapping(self, mapping: Mapping, index: LayerIndex, top_n: int = 10) -> dict[str, Keywords]:
         """Keywords of every kept, non-empty topic of ``mapping``."""

@@ -199,16 +199,16 @@ class CurationSession:
 def build_keyword_index(store: ArtifactStore, run_id: str, index: LayerIndex, layer: int) -> KeywordIndex:
     """Document-term counts of a layer's documents: stored at fit time, else built from the texts."""
     key = layer_key(run_id, layer, DOC_TERMS)
+    settings = run_settings(store, run_id).layer
     if store.exists(key):
         data = store.read_bytes(key)
         with store.parsing(key):
-            stored = KeywordIndex.from_bytes(data)
+            stored = KeywordIndex.from_bytes(data, settings.keyword_weighting)
         if stored.doc_term.shape[0] == len(index):
             return stored
     docs = store.read_parquet(docs_key(run_id))
     texts = docs.set_index(docs["id"].astype(str))["text_keywords"].reindex(index.ids).fillna("")
-    settings = run_settings(store, run_id).layer
-    return KeywordIndex.from_texts(texts.tolist(), settings.ngram_range, settings.min_df)
+    return KeywordIndex.from_texts(texts.tolist(), settings.ngram_range, settings.min_df, settings.keyword_weighting)
 
 
 def unsaved_count(store: ArtifactStore, run_id: str, layer: int, user: str) -> int:

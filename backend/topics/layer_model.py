@@ -43,13 +43,14 @@ class LayerModel(BaseEstimator):
     """
 
     def __init__(self, n_topics: int = 20, reducer: Any = None, clusterer: Any = None, vectorizer: Any = None,
-                 top_n_words: int = 10, fit_sample: int | None = None, placement: str = "neighbours",
-                 random_state: int = 42) -> None:
+                 top_n_words: int = 10, keyword_weighting: str = "coherent", fit_sample: int | None = None,
+                 placement: str = "neighbours", random_state: int = 42) -> None:
         self.n_topics = n_topics
         self.reducer = reducer
         self.clusterer = clusterer
         self.vectorizer = vectorizer
         self.top_n_words = top_n_words
+        self.keyword_weighting = keyword_weighting
         self.fit_sample = fit_sample
         self.placement = placement
         self.random_state = random_state
@@ -99,7 +100,7 @@ class LayerModel(BaseEstimator):
         if len(rest):
             self.topics_[rest], self.reduced_embeddings_[rest] = self._place(embeddings, rest)
         n_topics = int(self.topics_.max()) + 1
-        words = keywords(self.doc_term_, vocabulary, self.topics_, n_topics, self.top_n_words)
+        words = keywords(self.doc_term_, vocabulary, self.topics_, n_topics, self.top_n_words, self.keyword_weighting)
         self.keywords_ = {topic: found for topic, found in enumerate(words) if found}
         return self
 
@@ -181,6 +182,7 @@ def layer_model(settings: LayerSettings, n_topics: int, n_docs: int) -> LayerMod
         clusterer=make_clusterer(settings, n_topics),
         vectorizer=make_vectorizer(settings),
         top_n_words=settings.top_n_words,
+        keyword_weighting=settings.keyword_weighting,
         fit_sample=settings.fit_sample or None,
         placement=settings.placement,
         random_state=settings.random_state,

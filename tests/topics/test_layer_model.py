@@ -32,6 +32,38 @@ def test_birch_threshold_is_chosen_to_reach_the_number_of_clusters():
     assert len(model.birch_.subcluster_centers_) >= 20
 
 
+def test_weighted_final_step_gives_each_subcluster_one_topic_and_predicts_the_same():
+    from sklearn.metrics import normalized_mutual_info_score
+
+    rng = np.random.default_rng(1)
+    truth = np.repeat(np.arange(20), 30)
+    points = np.vstack([rng.normal(center, 0.05, size=(30, 5)) for center in rng.uniform(-5, 5, (20, 5))])
+    model = AutoThresholdBirch(n_clusters=20).fit(points)
+    assert model.final_step == "weighted-kmeans" and len(np.unique(model.labels_)) == 20
+    assert (model.predict(points) == model.labels_).all()
+    assert normalized_mutual_info_score(truth, model.labels_) == pytest.approx(1.0)
+
+
+def test_ward_final_step_is_scikit_learns_own():
+    from sklearn.cluster import Birch
+
+    points = np.random.default_rng(2).normal(size=(300, 3))
+    ours = AutoThresholdBirch(n_clusters=5, threshold=0.3, final_step="ward").fit(points)
+    assert (ours.labels_ == Birch(threshold=0.3, branching_factor=50, n_clusters=5).fit(points).labels_).all()
+
+
+@pytest.mark.parametrize("setting", ["birch_final_step", "keyword_weighting"])
+def test_unknown_final_step_or_weighting_is_refused_before_any_work(setting):
+    from dataclasses import replace
+
+    from backend.errors import SettingsError
+    from backend.topics.stages import check_stages
+
+    check_stages(LayerSettings())
+    with pytest.raises(SettingsError, match=f"layer.{setting} is 'average'"):
+        check_stages(replace(LayerSettings(), **{setting: "average"}))
+
+
 def test_given_threshold_is_used_as_is():
     points = np.random.default_rng(2).normal(size=(100, 3))
     assert AutoThresholdBirch(n_clusters=5, threshold=0.3).fit(points).threshold_ == 0.3
