@@ -9,7 +9,7 @@ STORE ?= ./curator-data
 PORT ?= 8501
 ARGS ?=
 
-.PHONY: install run app tune test browser bench lambda clean
+.PHONY: install run app tune test browser bench quality quality-tables lambda clean
 
 install: $(STAMP)
 
@@ -52,6 +52,38 @@ lambda: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/pipeline.py $(ARGS)
+
+# bench/QUALITY.md: `make quality-tables` reprints every table from bench/results/ (seconds);
+# `make quality` measures everything again first (about two hours on 2 cores; needs ../shared/data).
+QUALITY_BEFORE := --config bench/configs/defaults-before-2026-12.toml
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py --corpora bbc generated --runs 3 --json bench/results/quality-defaults.json
+	$(BIN)/python bench/quality.py --corpora 20ng --runs 3 --json bench/results/quality-20ng.json
+	$(BIN)/python bench/quality.py --corpora bbc generated 20ng --runs 3 --models ours $(QUALITY_BEFORE) \
+	  --label "ours, defaults before 2026-12" --json bench/results/quality-before.json
+	$(BIN)/python bench/quality.py --corpora bbc --runs 3 --models ours --config bench/configs/tuned-bbc-all-models.toml \
+	  --label "ours on tfidf-svd, tuned for BBC" --json bench/results/quality-tfidf.json
+	$(BIN)/python bench/levers.py --json bench/results/levers.json
+	$(BIN)/python bench/keywords.py --json bench/results/keywords.json
+	$(BIN)/python bench/drilldown.py --json bench/results/drilldown.json
+	rm -f bench/results/effort.json
+	$(BIN)/python bench/effort.py $(QUALITY_BEFORE) --label "defaults before 2026-12" --json bench/results/effort.json
+	$(BIN)/python bench/effort.py --json bench/results/effort.json
+	$(BIN)/python bench/labels.py --json bench/results/labels.json
+	$(BIN)/python bench/effort.py --config bench/configs/drilldown-40.toml --label "drilldown.docs_per_subtopic = 40" \
+	  --json bench/results/effort.json
+	$(BIN)/python bench/effort.py --config bench/configs/drilldown-90.toml --label "drilldown.docs_per_subtopic = 90" \
+	  --json bench/results/effort.json
+	$(BIN)/python bench/effort.py --config bench/configs/umap-neighbours-30.toml --label "layer.umap_n_neighbors = 30" \
+	  --json bench/results/effort.json
+	$(BIN)/python bench/effort.py --config bench/configs/umap-components-5.toml --label "layer.umap_n_components = 5" \
+	  --json bench/results/effort.json
+	$(BIN)/python bench/embeddings.py --json bench/results/embeddings.json
+	$(BIN)/python bench/sampling.py --json bench/results/sampling.json
+	$(MAKE) --no-print-directory quality-tables
+
+quality-tables: $(STAMP)
+	$(BIN)/python bench/tables.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .streamlit test-artifacts

@@ -45,6 +45,7 @@ RUN_ID = "sample"
 TARGET = 0.90
 TRUTH = {1: "true_use_case", 2: "true_sub_use_case"}
 MIN_SHARE, MIN_DOCUMENTS, MAX_PARTS = 0.10, 20, 8
+DEFAULT_LABEL, BEFORE_LABEL = "today's defaults", "defaults before 2026-12"
 
 
 @dataclass
@@ -210,6 +211,9 @@ def measure(config: Path | None, label: str) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
+    """Before and today's defaults first, then each lever in the order measured."""
+    first = {BEFORE_LABEL: 0, DEFAULT_LABEL: 1}
+    rows = sorted(rows, key=lambda r: first.get(r["settings"], 2))
     lines = ["| settings | layer (truth) | purity before | purity after | topics before → after | splits | merges "
              "| moves | renames | drill-down marks | operations | documents touched | split previews declined |",
              "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -223,7 +227,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", type=Path, help="settings file (default: today's defaults)")
-    parser.add_argument("--label", default="today's defaults")
+    parser.add_argument("--label", default=DEFAULT_LABEL)
     parser.add_argument("--json", type=Path, help="append the rows to this file")
     parser.add_argument("--tables-from", type=Path)
     args = parser.parse_args()

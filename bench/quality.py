@@ -23,6 +23,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,15 +35,24 @@ CACHE = ROOT / "bench" / ".cache"
 PAPER_MINILM = {"bbc": {"npmi": 0.170, "td": 0.802}, "20ng": {"npmi": 0.159, "td": 0.833}}
 
 
-def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | None:
-    """Texts to fit on, their labels, and precomputed embeddings when the corpus ships them."""
+class Corpus(NamedTuple):
+    """Texts to fit on, their labels, precomputed embeddings when the corpus ships them, and the
+    other level of its true hierarchy (20NG's 6 subject groups, the generated sub-use-cases)."""
+
+    texts: list[str]
+    labels: pd.Series
+    vectors: np.ndarray | None
+    other_level: tuple[str, np.ndarray] | None = None
+
+
+def load_corpus(name: str) -> Corpus | None:
     if name == "bbc":
         path = DATA / "bbc_news" / "bbc_news_octis.csv"
         if not path.is_file():
             print(f"skipping bbc: {path} is absent", file=sys.stderr)
             return None
         frame = pd.read_csv(path, keep_default_na=False)
-        return frame["text"].tolist(), frame["label_l1"], None
+        return Corpus(frame["text"].tolist(), frame["label_l1"], None)
     if name in {"generated", "20ng"}:
         from backend.settings import settings_from_dict
         from backend.text.preprocess import preprocess
@@ -52,7 +62,7 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
 
             records = generate_opportunities(5000, seed=42)
             settings = settings_from_dict({})
-            label_column = "true_use_case"
+            label_column, other_column, other_name = "true_use_case", "true_sub_use_case", "sub-use-cases"
         else:
             path = DATA / "20newsgroups" / "20newsgroups.csv"
             if not path.is_file():
@@ -62,9 +72,10 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
             records = records[records["text"].str.strip() != ""]
             settings = settings_from_dict({"input": {"id_column": "id", "text_columns": ["text"],
                                                      "entity_columns": []}})
-            label_column = "label_l2"
+            label_column, other_column, other_name = "label_l2", "subject_group", "subject groups"
         docs = preprocess(records, settings).docs
-        labels = records.set_index(records[settings.input.id_column].astype(str))[label_column].loc[docs["id"]]
+        by_id = records.set_index(records[settings.input.id_column].astype(str)).loc[docs["id"]]
+        labels = by_id[label_column]
         vectors = None
         shipped = DATA / "20newsgroups" / "minilm_embeddings.npz"
         if name == "20ng" and shipped.is_file():  # rows of the non-empty texts, in file order (see its README)
@@ -72,15 +83,16 @@ def load_corpus(name: str) -> tuple[list[str], pd.Series, np.ndarray | None] | N
                 text_vectors = arrays["text"].astype(np.float32)
             row = pd.Series(np.arange(len(records)), index=records["id"].astype(str))
             vectors = text_vectors[row.loc[docs["id"]].to_numpy()]
-        return docs["text_keywords"].tolist(), labels.reset_index(drop=True), vectors
+        return Corpus(docs["text_keywords"].tolist(), labels.reset_index(drop=True), vectors,
+                      (other_name, by_id[other_column].to_numpy()))
     raise SystemExit(f"unknown corpus {name!r}")
 
 
 def embed(texts: list[str]) -> np.ndarray:
     from backend.store.local import LocalStore
-    from backend.text.embeddings import EmbeddingCache, SentenceTransformerEmbedder, embed_texts
+    from backend.text.embeddings import EmbeddingCache, SentenceModelEmbedder, embed_texts
 
-    embedder = SentenceTransformerEmbedder("minilm")
+    embedder = SentenceModelEmbedder("minilm", backend="torch")
     vectors, _ = embed_texts(texts, embedder, EmbeddingCache(LocalStore(CACHE), embedder.name))
     return vectors
 
@@ -115,7 +127,7 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], setti
     loaded = load_corpus(corpus)
     if loaded is None:
         return []
-    texts, labels, embeddings = loaded
+    texts, labels, embeddings, other_level = loaded
     started = time.perf_counter()
     embeddings = embed(texts) if embeddings is None else embeddings
     ours_embeddings = embeddings
@@ -142,6 +154,8 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], setti
                 row = {"corpus": corpus, "model": model_name, "k": k, "seed": seed, "topics": len(words),
                        "npmi": npmi_coherence(words, tokens), "td": topic_diversity(words),
                        **clustering_scores(labels, clusters), "seconds": time.perf_counter() - started}
+                if other_level:  # the same clusters against the other level of the truth
+                    row["other_level"], row["nmi_other"] = other_level[0], clustering_scores(other_level[1], clusters)["nmi"]
                 print(json.dumps(row), file=sys.stderr)
                 rows.append(row)
     return rows
@@ -149,23 +163,28 @@ def evaluate(corpus: str, runs: int, counts: list[int], models: list[str], setti
 
 def table(rows: list[dict]) -> str:
     frame = pd.DataFrame(rows)
-    lines = ["| corpus | model | NPMI | TD | NMI | ARI | V-measure | topics found (mean) |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| corpus | model | NPMI | TD | NMI | ARI | V-measure | NMI vs the other level | topics found (mean) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for (corpus, model), group in frame.groupby(["corpus", "model"], sort=False):
+        other = (f"{group.nmi_other.mean():.3f} ({group.other_level.iloc[0]})"
+                 if "nmi_other" in group and group.nmi_other.notna().any() else "")
         lines.append(f"| {corpus} | {model} | {group.npmi.mean():.3f} | {group.td.mean():.3f} | {group.nmi.mean():.3f} "
-                     f"| {group.ari.mean():.3f} | {group.v_measure.mean():.3f} | {group.topics.mean():.1f} |")
+                     f"| {group.ari.mean():.3f} | {group.v_measure.mean():.3f} | {other} | {group.topics.mean():.1f} |")
         if corpus in PAPER_MINILM:
             paper = PAPER_MINILM[corpus]
             if model.startswith("stock"):
-                lines.append(f"| {corpus} | paper: BERTopic all-MiniLM-L6-v2 | {paper['npmi']:.3f} | {paper['td']:.3f} | | | | |")
+                lines.append(f"| {corpus} | paper: BERTopic all-MiniLM-L6-v2 | {paper['npmi']:.3f} | {paper['td']:.3f} | | | | | |")
     return "\n".join(lines)
 
 
 def by_topics_table(rows: list[dict]) -> str:
     frame = pd.DataFrame(rows)
-    lines = ["| corpus | model | topics asked | NPMI | TD | NMI | topics found |", "|---|---|---|---|---|---|---|"]
+    lines = ["| corpus | model | topics asked | NPMI | TD | NMI | NMI vs the other level | topics found |",
+             "|---|---|---|---|---|---|---|---|"]
     for (corpus, model, k), group in frame.groupby(["corpus", "model", "k"], sort=False):
+        other = f"{group.nmi_other.mean():.3f}" if "nmi_other" in group and group.nmi_other.notna().any() else ""
         lines.append(f"| {corpus} | {model} | {k} | {group.npmi.mean():.3f} | {group.td.mean():.3f} "
-                     f"| {group.nmi.mean():.3f} | {group.topics.mean():.1f} |")
+                     f"| {group.nmi.mean():.3f} | {other} | {group.topics.mean():.1f} |")
     return "\n".join(lines)
 
 

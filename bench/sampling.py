@@ -10,7 +10,8 @@ the 20 newsgroups, and against the full fit of the same seed.
 
 Time: the same texts and vectors resampled, the vectors with a little noise, to 100,000 documents, one seed: the full fit against the default 50,000-document sample with each placement, each
 in a fresh process that first warms UMAP's numba kernels (so compile time is apart).
-``--time-only`` re-measures the times and keeps the quality rows of ``--json``'s file.
+``--time-only`` re-measures the times and keeps the quality rows of ``--json``'s file;
+``--quality-only`` the other way round.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ def twenty_newsgroups() -> tuple[list[str], np.ndarray, np.ndarray]:
     loaded = load_corpus("20ng")
     if loaded is None or loaded[2] is None:
         raise SystemExit("20 Newsgroups (with its shipped vectors) is needed from ../shared/data")
-    texts, labels, vectors = loaded
-    return texts, labels.to_numpy(), vectors
+    return loaded.texts, loaded.labels.to_numpy(), loaded.vectors
 
 
 def fit(texts, vectors, seed: int, sample: int, placement: str):
@@ -130,6 +130,7 @@ def main() -> None:
     parser.add_argument("--tables-from", type=Path)
     parser.add_argument("--time-one", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--time-only", action="store_true")
+    parser.add_argument("--quality-only", action="store_true")
     args = parser.parse_args()
     if args.time_one:
         size, sample, placement = args.time_one
@@ -139,6 +140,8 @@ def main() -> None:
         rows = json.loads(args.tables_from.read_text())
     elif args.time_only:
         rows = [r for r in json.loads(args.json.read_text()) if r["kind"] == "quality"] + time_rows(args.size)
+    elif args.quality_only:
+        rows = quality_rows() + [r for r in json.loads(args.json.read_text()) if r["kind"] != "quality"]
     else:
         rows = quality_rows() + time_rows(args.size)
     if args.json:
