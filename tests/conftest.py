@@ -9,9 +9,16 @@ from contextlib import contextmanager
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# Property tests check what holds, never how fast: hypothesis's default 200 ms deadline per example
+# (and its too-slow health check) failed a label test on a loaded CI machine. Speed is benchmarked.
+hypothesis_settings.register_profile("no-timing", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("no-timing")
 
 from backend.settings import Settings, settings_from_dict  # noqa: E402
 from backend.store.local import LocalStore  # noqa: E402

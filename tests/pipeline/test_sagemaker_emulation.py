@@ -30,6 +30,7 @@ from backend.curation.session import CurationSession  # noqa: E402
 from backend.curation.versions import load_approved  # noqa: E402
 from backend.runs.record import load_run  # noqa: E402
 from backend.settings import load_settings  # noqa: E402
+from backend.topics.layer_result import load_topics  # noqa: E402
 from backend.store import open_store  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from tests.pipeline.test_iam_policies import allowed  # noqa: E402
@@ -91,6 +92,14 @@ def biggest_topic(store, run_id: str, layer: int) -> str:
     return str(sizes.index[0])
 
 
+def central_text(store, run_id: str, layer: int, topic: str) -> str:
+    """The text the layer embedded for the document nearest the topic's centre: the registered
+    model, which routes each text to its nearest centroid, sends it into that topic."""
+    nearest = load_topics(store, run_id, layer)[topic].representative_ids[0]
+    docs = store.read_parquet(f"runs/{run_id}/preprocess/docs.parquet")
+    return str(docs.set_index(docs["id"].astype(str)).loc[nearest, "text_embed"])
+
+
 def test_three_layers_curated_then_registered_and_served(aws, capsys, tmp_path):
     stand_in, config, work = aws
     settings, store = load_settings(config), open_store(STORE)
@@ -114,7 +123,9 @@ def test_three_layers_curated_then_registered_and_served(aws, capsys, tmp_path):
 
     # Layer 1, approved through the app's service after marking a topic for drill-down.
     session = CurationSession(store, run_id, 1, "ana")
-    session.apply(DrillDown(topic=biggest_topic(store, run_id, 1)))
+    drilled = biggest_topic(store, run_id, 1)
+    query = central_text(store, run_id, 1, drilled)
+    session.apply(DrillDown(topic=drilled))
     saved = session.save()
     approved = services.approve_and_resume(store, run_id, 1, "ana", settings, version=saved.version)
     answer = stand_in.answers[execution.steps["CurateLayer1"]["token"]]
@@ -169,10 +180,11 @@ def test_three_layers_curated_then_registered_and_served(aws, capsys, tmp_path):
         emulator.wait_for_port(port, server, log)
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/ping").status == 200
         request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", method="POST",
-                                         data=json.dumps({"texts": ["automate invoice matching for accounts payable"]}).encode(),
+                                         data=json.dumps({"texts": [query]}).encode(),
                                          headers={"Content-Type": "application/json", "Accept": "application/json"})
         [prediction] = json.loads(urllib.request.urlopen(request).read())["predictions"]
-        assert prediction["path"].count(" > ") >= 1
+        # A text of the drilled topic goes down at least one level, through the curated labels.
+        assert prediction["topics"][0] == drilled and prediction["path"].count(" > ") >= 1
     finally:
         server.terminate()
         server.wait()
