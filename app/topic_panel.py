@@ -53,7 +53,7 @@ def topic_panel(session: CurationSession, topics: pd.DataFrame, layer_size: int,
             _fields(session, topic, editable)
         with words:
             keywords = topic_keywords(membership_token(session), session).get(topic, [])[:10]
-            st.caption("Keywords (c-TF-IDF weight)")
+            st.caption("Keywords and their weights")
             st.html(keyword_bars(keywords))
         documents, merge, split, more = st.tabs(["Documents", "Merge with…", "Split", "Move & discard"])
         with documents:
