@@ -30,8 +30,8 @@ from backend.curation.session import CurationSession  # noqa: E402
 from backend.curation.versions import load_approved  # noqa: E402
 from backend.runs.record import load_run  # noqa: E402
 from backend.settings import load_settings  # noqa: E402
-from backend.topics.layer_result import load_topics  # noqa: E402
 from backend.store import open_store  # noqa: E402
+from backend.topics.layer_result import load_topics  # noqa: E402
 from pipeline.cli import main  # noqa: E402
 from tests.pipeline.test_iam_policies import allowed  # noqa: E402
 
