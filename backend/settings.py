@@ -138,7 +138,7 @@ class LayerSettings:
     # How keywords are weighed (backend/topics/ctfidf.py): "coherent" favours words many of a
     # topic's documents use and few other documents do; "bertopic" is BERTopic's c-TF-IDF (the
     # default before 2026-12). "coherent" raised NPMI on BBC, 20 Newsgroups and the generated
-    # sample alike; BERTopic's MMR and KeyBERTInspired lowered it (bench/QUALITY.md, 'Keywords').
+    # sample alike; BERTopic's MMR and KeyBERTInspired scored below it (bench/QUALITY.md, 'Keywords').
     keyword_weighting: str = "coherent"
     n_representative_docs: int = 5
     # Fit the reducer and clusterer on at most this many documents (a fixed random sample; 0: all)
