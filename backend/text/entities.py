@@ -233,8 +233,8 @@ def _remove_names(text: str, names: tuple[str, ...]) -> str:
     """Cut the record's names from its text, longest first so 'Acme Corp' goes before 'Acme'.
 
     One pattern per name, not per record: names repeat across records (an account's, its
-    contacts', the owners'), while a record's set of them rarely does, and compiling a pattern per
-    set cost a third of preprocessing. A name none of whose words' letters are in the text is
+    contacts', the owners'), while a record's set of them rarely does (a pattern per set meant
+    94,000 compiles per 100,000 records). A name with a word the text lacks, in any case, is
     skipped without a search.
     """
     folded = _fold(text)
