@@ -74,7 +74,7 @@ def table(results: list[dict]) -> str:
     for r in results:
         cells = [f"{r['steps'].get(s, 0):.1f} ({r['peak_mb'].get(s, 0)})" for s in steps]
         lines.append(f"| {r['size']:,} | {r['n_docs']:,} | " + " | ".join(cells)
-                     + f" | {r['nmi_family']} | {r['nmi_use_case']} |")
+                     + f" | {r['nmi_family']:.3f} | {r['nmi_use_case']:.3f} |")
     lines += ["", "| records | held-out documents | same layer-1 use case | same full path |", "|---|---:|---:|---:|"]
     for r in results:
         held = r["model_holdout"]
