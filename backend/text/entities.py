@@ -239,7 +239,7 @@ def _remove_names(text: str, names: tuple[str, ...]) -> str:
     """
     folded = _fold(text)
     for name in names:
-        if all(_fold(word) in folded for word in name.split()):
+        if all(word in folded for word in _folded_words(name)):
             text = _name_pattern(name).sub(" ", text)
     return text
 
@@ -251,6 +251,11 @@ _TURKISH_I = str.maketrans({"ı": "i", "İ": "i"})
 
 def _fold(text: str) -> str:
     return text.translate(_TURKISH_I).casefold()
+
+
+@functools.lru_cache(maxsize=65536)
+def _folded_words(name: str) -> tuple[str, ...]:
+    return tuple(_fold(word) for word in name.split())
 
 
 @functools.lru_cache(maxsize=65536)
